@@ -1,0 +1,53 @@
+"""The Spark session a Glue job runs in: Glue's own on AWS, one shared local session elsewhere."""
+
+from __future__ import annotations
+
+import os
+
+from pyspark.sql import SparkSession
+
+LOCAL_SPARK_CONF: dict[str, str] = {
+    "spark.master": "local[*]",
+    "spark.app.name": "lakehouse",
+    "spark.ui.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.driver.memory": "4g",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.hadoop.fs.file.impl.disable.cache": "false",
+    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+    "spark.hadoop.parquet.enable.summary-metadata": "false",
+    "spark.sql.parquet.compression.codec": "zstd",
+}
+
+# JDBC drivers for the database source, from Debian's libxerial-sqlite-jdbc-java and
+# libpostgresql-jdbc-java (Glue ships its own PostgreSQL driver).
+JDBC_JARS: tuple[str, ...] = ("/usr/share/java/sqlite-jdbc.jar", "/usr/share/java/postgresql.jar")
+
+
+def local_spark_conf() -> dict[str, str]:
+    """The local session's settings, with whichever JDBC driver jars are installed."""
+    jars = [j for j in JDBC_JARS if os.path.exists(j)]
+    return {**LOCAL_SPARK_CONF, **({"spark.jars": ",".join(jars)} if jars else {})}
+
+
+def get_spark() -> SparkSession:
+    """Return Glue's session inside AWS Glue, else the process-wide local session (created once)."""
+    try:
+        from awsglue.context import GlueContext  # type: ignore[import-not-found]
+        from pyspark.context import SparkContext
+    except ImportError:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = SparkSession.builder
+        for key, value in local_spark_conf().items():
+            builder = builder.config(key, value)
+        return builder.getOrCreate()
+    session = GlueContext(SparkContext.getOrCreate()).spark_session
+    for key in ("spark.sql.session.timeZone", "spark.sql.legacy.timeParserPolicy", "spark.sql.ansi.enabled"):
+        session.conf.set(key, LOCAL_SPARK_CONF[key])
+    return session

@@ -1,0 +1,118 @@
+"""The one Parquet write path: stage a partition beside the table, then swap it in whole.
+
+A partition is always either the complete old data or the complete new data. Readers skip the
+`_staging` and `_trash` folders because their names start with an underscore (Hive convention).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from glue_scripts.common.fs import filesystem_for, join
+
+STAGING = "_staging"
+TRASH = "_trash"
+
+
+@dataclass(frozen=True)
+class PartitionWrite:
+    """Where a write was staged and where it lands once committed."""
+
+    table_path: str
+    partition: str
+    staging_path: str
+
+    @property
+    def final_path(self) -> str:
+        """The partition folder readers see, e.g. `<table>/ingestion_date=2024-01-01`."""
+        return join(self.table_path, self.partition) if self.partition else self.table_path
+
+
+def partition_name(**values: str) -> str:
+    """Hive partition folder name for the given column values, in the given order."""
+    return "/".join(f"{k}={v}" for k, v in values.items())
+
+
+def begin(table_path: str, partition: str) -> PartitionWrite:
+    """Reserve a fresh staging folder for one partition write."""
+    token = uuid.uuid4().hex
+    label = partition.replace("/", "__") or "all"
+    return PartitionWrite(table_path, partition, join(table_path, STAGING, f"{label}-{token}"))
+
+
+def commit(write: PartitionWrite) -> None:
+    """Swap the staged folder in for the partition, replacing whatever was there."""
+    fs, staging = filesystem_for(write.staging_path)
+    _, final = filesystem_for(write.final_path)
+    if isinstance(fs, pafs.LocalFileSystem):
+        _commit_local(staging, final, filesystem_for(join(write.table_path, TRASH))[1])
+    else:
+        _commit_object_store(fs, staging, final)
+
+
+def abort(write: PartitionWrite) -> None:
+    """Remove a staged folder that will not be committed."""
+    fs, staging = filesystem_for(write.staging_path)
+    if fs.get_file_info(staging).type != pafs.FileType.NotFound:
+        fs.delete_dir(staging)
+
+
+def recover(table_path: str) -> None:
+    """Restore partitions whose swap was interrupted between its two renames, and drop stale staging."""
+    fs, table = filesystem_for(table_path)
+    if not isinstance(fs, pafs.LocalFileSystem):
+        return
+    trash = os.path.join(table, TRASH)
+    for entry in sorted(os.listdir(trash)) if os.path.isdir(trash) else []:
+        label = entry.rsplit("-", 1)[0]
+        final = os.path.join(table, label.replace("__", "/"))
+        if not os.path.exists(final):
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            os.replace(os.path.join(trash, entry), final)
+        else:
+            shutil.rmtree(os.path.join(trash, entry), ignore_errors=True)
+
+
+def _commit_local(staging: str, final: str, trash_root: str) -> None:
+    os.makedirs(os.path.dirname(final), exist_ok=True)
+    if not os.path.isdir(staging):
+        os.makedirs(staging)
+    old = None
+    if os.path.exists(final):
+        os.makedirs(trash_root, exist_ok=True)
+        rel = os.path.relpath(final, os.path.dirname(trash_root)).replace(os.sep, "__")
+        old = os.path.join(trash_root, f"{rel}-{uuid.uuid4().hex}")
+        os.replace(final, old)
+    os.replace(staging, final)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _commit_object_store(fs: pafs.FileSystem, staging: str, final: str) -> None:
+    """Copy staged objects in under fresh names, then delete the old ones (S3 has no rename)."""
+    old = [i.path for i in fs.get_file_info(pafs.FileSelector(final, allow_not_found=True, recursive=True)) if i.is_file]
+    new = [i.path for i in fs.get_file_info(pafs.FileSelector(staging, allow_not_found=True, recursive=True)) if i.is_file]
+    for path in new:
+        fs.copy_file(path, final + "/" + os.path.relpath(path, staging))
+    landed = {final + "/" + os.path.relpath(p, staging) for p in new}
+    for path in old:
+        if path not in landed:
+            fs.delete_file(path)
+    fs.delete_dir_contents(staging, missing_dir_ok=True)
+
+
+def write_arrow(table: pa.Table, table_path: str, partition: str, file_name: str = "part-00000.parquet") -> str:
+    """Write an Arrow table as one partition through the staged swap; return the final folder."""
+    write = begin(table_path, partition)
+    fs, staging = filesystem_for(write.staging_path)
+    fs.create_dir(staging, recursive=True)
+    pq.write_table(table, staging + "/" + file_name, filesystem=fs, compression="zstd")
+    commit(write)
+    return write.final_path

@@ -1,0 +1,1 @@
+"""Dagster definitions of the lakehouse, one sub-package per layer."""

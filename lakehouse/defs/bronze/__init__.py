@@ -1,0 +1,1 @@
+"""Bronze: every source entity as delivered, one partition per ingestion day."""

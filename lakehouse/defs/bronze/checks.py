@@ -1,0 +1,72 @@
+"""Bronze asset checks, evaluated per partition from what the Glue job reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from glue_scripts.common.fs import filesystem_for, join
+from glue_scripts.common.specs import BronzeSpec
+
+PARSE_FAILURE_THRESHOLD = 0.05
+
+
+def check_specs(spec: BronzeSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """The checks every bronze table carries, plus the parse-failure rate for logs."""
+    specs = [
+        dg.AssetCheckSpec("rows_match_source", asset=key, blocking=True,
+                          description="Rows written equal rows read from the source for the partition."),
+        dg.AssetCheckSpec("not_empty_when_source_delivered", asset=key, blocking=True,
+                          description="The partition holds rows whenever the source delivered any."),
+        dg.AssetCheckSpec("schema_matches_previous_partition", asset=key,
+                          description="Columns equal the previous partition's; drift warns, never fails."),
+        dg.AssetCheckSpec("has_no_corrupt_files", asset=key,
+                          description="No delivered file was unreadable; unreadable files sit in quarantine."),
+    ]
+    if spec.fmt == "log":
+        specs.append(dg.AssetCheckSpec("parse_failure_rate_within_threshold", asset=key,
+                                       description=f"At most {PARSE_FAILURE_THRESHOLD:.0%} of log lines fail to parse."))
+    return specs
+
+
+def previous_partition_columns(table_uri: str, day: str) -> list[str] | None:
+    """Column names of the latest partition before `day`, or None when there is none."""
+    fs, root = filesystem_for(table_uri)
+    infos = fs.get_file_info(pafs.FileSelector(root, allow_not_found=True))
+    earlier = sorted(i.base_name for i in infos if i.base_name.startswith("ingestion_date=") and i.base_name < f"ingestion_date={day}")
+    if not earlier:
+        return None
+    files = [i for i in fs.get_file_info(pafs.FileSelector(join(root, earlier[-1]))) if i.base_name.endswith(".parquet")]
+    return pq.read_schema(files[0].path, filesystem=fs).names if files else None
+
+
+def evaluate(spec: BronzeSpec, key: dg.AssetKey, result: dict[str, Any], previous: list[str] | None) -> list[dg.AssetCheckResult]:
+    """Check results for one partition's job result."""
+    rows, source_rows = int(result.get("rows", 0)), int(result.get("source_rows", 0))
+    columns = [c for c, _ in result.get("schema", [])]
+    corrupt = result.get("corrupt_files") or []
+    added = sorted(set(columns) - set(previous or columns))
+    removed = sorted(set(previous or columns) - set(columns))
+    results = [
+        dg.AssetCheckResult(check_name="rows_match_source", asset_key=key, passed=rows == source_rows,
+                            metadata={"rows_written": rows, "rows_read": source_rows}),
+        dg.AssetCheckResult(check_name="not_empty_when_source_delivered", asset_key=key,
+                            passed=rows > 0 or source_rows == 0, metadata={"rows_written": rows, "rows_read": source_rows}),
+        dg.AssetCheckResult(check_name="schema_matches_previous_partition", asset_key=key,
+                            passed=not (added or removed), severity=dg.AssetCheckSeverity.WARN,
+                            metadata={"added_columns": ", ".join(added) or "none", "removed_columns": ", ".join(removed) or "none"}),
+        dg.AssetCheckResult(check_name="has_no_corrupt_files", asset_key=key, passed=not corrupt,
+                            metadata={"corrupt_files": dg.MetadataValue.json(corrupt), "count": len(corrupt)}),
+    ]
+    if spec.fmt == "log":
+        failures = int(result.get("parse_failures", 0))
+        rate = failures / rows if rows else 0.0
+        results.append(dg.AssetCheckResult(
+            check_name="parse_failure_rate_within_threshold", asset_key=key,
+            passed=rate <= PARSE_FAILURE_THRESHOLD,
+            metadata={"parse_failures": failures, "rate": rate, "threshold": PARSE_FAILURE_THRESHOLD},
+        ))
+    return results

@@ -1,0 +1,144 @@
+"""The one place that reads the profile (`LAKEHOUSE_ENV`: local | aws) and its environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+LAYERS: tuple[str, ...] = ("landing", "bronze", "silver", "gold", "quarantine")
+PROFILES: tuple[str, ...] = ("local", "aws")
+DEFAULT_ROOT = ".lakehouse"
+DEFAULT_API_TOKEN_ENV = "LAKEHOUSE_API_TOKEN"
+
+
+class SettingsError(ValueError):
+    """The profile cannot start: a variable is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable of a profile, as the README's configuration table lists it."""
+
+    name: str
+    profile: str
+    required: bool
+    default: str
+    meaning: str
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("LAKEHOUSE_ENV", "both", False, "local", "Profile: `local` (embedded) or `aws`."),
+    Variable("LAKEHOUSE_ROOT", "both", False, DEFAULT_ROOT, "Warehouse root: local layers, sources, catalog, DuckDB, fakesnow and the Dagster instance."),
+    Variable("LAKEHOUSE_DB_URL", "both", False, "SQLite under the root", "Database source, `jdbc:sqlite:<path>` or `jdbc:postgresql://host:port/db`."),
+    Variable("LAKEHOUSE_DB_USER", "both", False, "", "Database source user (PostgreSQL)."),
+    Variable("LAKEHOUSE_DB_PASSWORD", "both", False, "", "Database source password; read by the job from the environment, never logged."),
+    Variable("LAKEHOUSE_API_URL", "both", False, "embedded simulator", "CRM API base URL; locally an in-process simulator starts when unset."),
+    Variable(DEFAULT_API_TOKEN_ENV, "both", False, "local-dev-token", "Bearer token for the CRM API."),
+    Variable("LAKEHOUSE_LANDING_BUCKET", "aws", True, "", "S3 bucket (optionally `bucket/prefix`) of the landing zone."),
+    Variable("LAKEHOUSE_BRONZE_BUCKET", "aws", True, "", "S3 bucket (or `bucket/prefix`) of the bronze layer."),
+    Variable("LAKEHOUSE_SILVER_BUCKET", "aws", True, "", "S3 bucket (or `bucket/prefix`) of the silver layer."),
+    Variable("LAKEHOUSE_GOLD_BUCKET", "aws", True, "", "S3 bucket (or `bucket/prefix`) of the gold layer."),
+    Variable("LAKEHOUSE_QUARANTINE_BUCKET", "aws", True, "", "S3 bucket (or `bucket/prefix`) of the quarantine."),
+    Variable("LAKEHOUSE_SCRIPTS_BUCKET", "aws", True, "", "S3 bucket (or `bucket/prefix`) for Glue scripts, Pipes context and temp files."),
+    Variable("AWS_REGION", "aws", True, "", "AWS region of every service."),
+    Variable("LAKEHOUSE_KMS_KEY_ID", "aws", True, "", "KMS key (id, ARN or alias) for SSE-KMS on every object written."),
+    Variable("LAKEHOUSE_GLUE_ROLE_ARN", "aws", True, "", "IAM role the Glue jobs and crawlers assume."),
+    Variable("LAKEHOUSE_GLUE_SECURITY_CONFIGURATION", "aws", False, "lakehouse", "Glue security configuration (KMS for S3, logs, bookmarks)."),
+    Variable("LAKEHOUSE_GLUE_DATABASE_PREFIX", "aws", False, "", "Prefix of the Glue databases (`<prefix>bronze`, ...)."),
+    Variable("LAKEHOUSE_ATHENA_WORKGROUP", "aws", True, "", "Athena workgroup (encrypted results, enforced configuration)."),
+    Variable("LAKEHOUSE_ATHENA_OUTPUT", "aws", True, "", "Athena query result location, `s3://bucket/prefix/`."),
+    Variable("SNOWFLAKE_ACCOUNT", "aws", True, "", "Snowflake account identifier."),
+    Variable("SNOWFLAKE_USER", "aws", True, "", "Snowflake user."),
+    Variable("SNOWFLAKE_PASSWORD", "aws", True, "", "Snowflake password, read through `dg.EnvVar`."),
+    Variable("SNOWFLAKE_DATABASE", "both", False, "LAKEHOUSE", "Snowflake database for the published marts."),
+    Variable("SNOWFLAKE_WAREHOUSE", "aws", False, "", "Snowflake virtual warehouse."),
+    Variable("SNOWFLAKE_STORAGE_INTEGRATION", "aws", False, "LAKEHOUSE_S3", "Storage integration behind the gold external stage."),
+    Variable("AWS_ENDPOINT_URL", "aws", False, "", "Any AWS-compatible endpoint (the tests use a moto server)."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A resolved profile: where each layer lives and how to reach each service."""
+
+    profile: str
+    root: Path
+    layer_uris: Mapping[str, str]
+    db_url: str
+    db_user: str
+    api_url: str
+    api_token_env: str
+    region: str = "us-east-1"
+    kms_key_id: str = ""
+    glue_role_arn: str = ""
+    glue_security_configuration: str = ""
+    glue_database_prefix: str = ""
+    scripts_uri: str = ""
+    athena_workgroup: str = ""
+    athena_output: str = ""
+    snowflake_account: str = ""
+    snowflake_user: str = ""
+    snowflake_database: str = "LAKEHOUSE"
+    snowflake_warehouse: str = ""
+    snowflake_storage_integration: str = ""
+    endpoint_url: str = ""
+
+    @property
+    def is_aws(self) -> bool:
+        """True for the aws profile."""
+        return self.profile == "aws"
+
+    def uri(self, layer: str, *parts: str) -> str:
+        """The URI of a layer, or of a path inside it (a local path in the local profile)."""
+        return "/".join([self.layer_uris[layer].rstrip("/"), *parts])
+
+    def database(self, layer: str) -> str:
+        """The catalog database of a layer."""
+        return f"{self.glue_database_prefix}{layer}"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Resolve the profile from the environment; the aws profile refuses to start with gaps."""
+    env = os.environ if env is None else env
+    profile = env.get("LAKEHOUSE_ENV", "local").strip() or "local"
+    if profile not in PROFILES:
+        raise SettingsError(f"LAKEHOUSE_ENV must be one of {', '.join(PROFILES)}, not {profile!r}")
+    root = Path(env.get("LAKEHOUSE_ROOT") or DEFAULT_ROOT).expanduser().resolve()
+    common = {
+        "root": root,
+        "db_url": env.get("LAKEHOUSE_DB_URL") or f"jdbc:sqlite:{root / 'sources' / 'db' / 'source.sqlite'}",
+        "db_user": env.get("LAKEHOUSE_DB_USER", ""),
+        "api_url": env.get("LAKEHOUSE_API_URL", ""),
+        "api_token_env": DEFAULT_API_TOKEN_ENV,
+        "snowflake_database": env.get("SNOWFLAKE_DATABASE") or "LAKEHOUSE",
+    }
+    if profile == "local":
+        return Settings(profile="local", layer_uris={layer: str(root / layer) for layer in LAYERS}, **common)
+    missing = [v.name for v in VARIABLES if v.profile == "aws" and v.required and not env.get(v.name)]
+    if missing:
+        raise SettingsError(
+            "the aws profile cannot start; set these environment variables: " + ", ".join(missing)
+        )
+    output = env["LAKEHOUSE_ATHENA_OUTPUT"]
+    if not output.startswith("s3://"):
+        raise SettingsError(f"LAKEHOUSE_ATHENA_OUTPUT must be an s3:// URI, not {output!r}")
+    return Settings(
+        profile="aws",
+        layer_uris={layer: f"s3://{env[f'LAKEHOUSE_{layer.upper()}_BUCKET'].strip('/')}" for layer in LAYERS},
+        scripts_uri=f"s3://{env['LAKEHOUSE_SCRIPTS_BUCKET'].strip('/')}",
+        region=env["AWS_REGION"],
+        kms_key_id=env["LAKEHOUSE_KMS_KEY_ID"],
+        glue_role_arn=env["LAKEHOUSE_GLUE_ROLE_ARN"],
+        glue_security_configuration=env.get("LAKEHOUSE_GLUE_SECURITY_CONFIGURATION") or "lakehouse",
+        glue_database_prefix=env.get("LAKEHOUSE_GLUE_DATABASE_PREFIX", ""),
+        athena_workgroup=env["LAKEHOUSE_ATHENA_WORKGROUP"],
+        athena_output=output,
+        snowflake_account=env["SNOWFLAKE_ACCOUNT"],
+        snowflake_user=env["SNOWFLAKE_USER"],
+        snowflake_warehouse=env.get("SNOWFLAKE_WAREHOUSE", ""),
+        snowflake_storage_integration=env.get("SNOWFLAKE_STORAGE_INTEGRATION") or "LAKEHOUSE_S3",
+        endpoint_url=env.get("AWS_ENDPOINT_URL", ""),
+        **common,
+    )
