@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from lakehouse.defs.automation import JOBS, SCHEDULES, SENSORS
 from lakehouse.defs.bronze.assets import BRONZE_ASSETS
 from lakehouse.resources import build_resources
 from lakehouse.settings import Settings, load_settings
@@ -15,7 +16,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     """Definitions for a resolved profile: same asset and resource keys in every profile."""
     return dg.Definitions(
         assets=[*BRONZE_ASSETS],
-        jobs=[DAILY_JOB],
+        jobs=[DAILY_JOB, *JOBS],
+        sensors=SENSORS,
+        schedules=SCHEDULES,
         resources=build_resources(settings),
         executor=dg.multiprocess_executor if settings.is_aws else dg.in_process_executor,
     )

@@ -33,6 +33,12 @@ class Warehouse(dg.ConfigurableResource):
         """URI of a layer or of a path inside it."""
         return join(getattr(self, layer), *parts) if parts else getattr(self, layer)
 
+    def list_dirs(self, layer: str, prefix: str) -> list[str]:
+        """Names of the folders directly under a layer prefix (one shallow listing), sorted."""
+        fs, path = filesystem_for(self.uri(layer, prefix))
+        infos = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True, recursive=False))
+        return sorted(i.base_name for i in infos if i.type == pafs.FileType.Directory)
+
     def list_files(self, layer: str, prefix: str = "") -> list[FileEntry]:
         """Every file under a layer prefix, sorted by URI; an absent prefix lists nothing."""
         base = self.uri(layer, prefix) if prefix else self.uri(layer)
