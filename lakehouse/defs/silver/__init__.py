@@ -1,0 +1,1 @@
+"""Silver: typed, standardized, deduplicated TPC-H entities and web events, with quarantine."""

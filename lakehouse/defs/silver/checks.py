@@ -1,0 +1,67 @@
+"""Silver asset checks: blocking key, reference, range and reconciliation checks; a graded quarantine ratio."""
+
+from typing import Any
+
+import dagster as dg
+
+from glue_scripts.common.specs import SilverSpec
+
+RECONCILIATION = "bronze_rows == contributing + exact_duplicates + superseded + quarantined"
+
+
+class QuarantineThresholds(dg.Config):
+    """Quarantine ratio (quarantined / bronze rows of the partition) that warns, and that fails."""
+
+    quarantine_warn_ratio: float = 0.05
+    quarantine_fail_ratio: float = 0.25
+
+
+def check_specs(spec: SilverSpec | None, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """Blocking checks guard gold and Snowflake; the quarantine ratio only reports."""
+    specs = [
+        dg.AssetCheckSpec("reconciles_with_bronze", asset=key, blocking=True, description=f"Per ingestion date: {RECONCILIATION}."),
+        dg.AssetCheckSpec("quarantine_ratio_within_threshold", asset=key,
+                          description="Quarantined share of the partition's bronze rows: warns above one threshold, fails above another."),
+    ]
+    if spec is not None:
+        specs += [
+            dg.AssetCheckSpec("primary_key_is_unique_and_not_null", asset=key, blocking=True,
+                              description=f"({', '.join(spec.primary_key)}) is never null and never repeated."),
+            dg.AssetCheckSpec("foreign_keys_resolve", asset=key, blocking=True,
+                              description="Every foreign key resolves: " + ("; ".join(f"{','.join(f.columns)} -> {f.table}" for f in spec.foreign_keys) or "none declared") + "."),
+            dg.AssetCheckSpec("values_in_accepted_ranges", asset=key, blocking=True,
+                              description="Accepted values hold and quantities and prices are non-negative."),
+        ]
+    return specs
+
+
+def evaluate(spec: SilverSpec | None, key: dg.AssetKey, result: dict[str, Any], thresholds: QuarantineThresholds) -> list[dg.AssetCheckResult]:
+    """Check results from the silver job's counts and its quality measures."""
+    counts = {k: int(result.get(k, 0)) for k in ("bronze_rows", "contributing", "exact_duplicates", "superseded", "quarantined")}
+    accounted = counts["contributing"] + counts["exact_duplicates"] + counts["superseded"] + counts["quarantined"]
+    ratio = counts["quarantined"] / counts["bronze_rows"] if counts["bronze_rows"] else 0.0
+    severity = dg.AssetCheckSeverity.ERROR if ratio > thresholds.quarantine_fail_ratio else dg.AssetCheckSeverity.WARN
+    results = [
+        dg.AssetCheckResult(check_name="reconciles_with_bronze", asset_key=key, passed=accounted == counts["bronze_rows"],
+                            metadata={**counts, "accounted": accounted}),
+        dg.AssetCheckResult(check_name="quarantine_ratio_within_threshold", asset_key=key,
+                            passed=ratio <= thresholds.quarantine_warn_ratio, severity=severity,
+                            metadata={"ratio": ratio, "warn_above": thresholds.quarantine_warn_ratio,
+                                      "fail_above": thresholds.quarantine_fail_ratio,
+                                      "quarantined_by_rule": dg.MetadataValue.json(result.get("quarantined_by_rule") or {})}),
+    ]
+    if spec is None:
+        return results
+    quality = result.get("quality") or {}
+    orphans = quality.get("orphans") or {}
+    violations = quality.get("violations") or {}
+    results += [
+        dg.AssetCheckResult(check_name="primary_key_is_unique_and_not_null", asset_key=key,
+                            passed=quality.get("null_keys", 1) == 0 and quality.get("duplicate_keys", 1) == 0,
+                            metadata={"null_keys": quality.get("null_keys", -1), "duplicate_keys": quality.get("duplicate_keys", -1)}),
+        dg.AssetCheckResult(check_name="foreign_keys_resolve", asset_key=key, passed=not any(orphans.values()),
+                            metadata={"orphans": dg.MetadataValue.json(orphans)}),
+        dg.AssetCheckResult(check_name="values_in_accepted_ranges", asset_key=key, passed=not any(violations.values()),
+                            metadata={"violations": dg.MetadataValue.json(violations)}),
+    ]
+    return results
