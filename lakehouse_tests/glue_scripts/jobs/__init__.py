@@ -1,0 +1,1 @@
+"""Tests for the Glue jobs under glue_scripts/jobs."""

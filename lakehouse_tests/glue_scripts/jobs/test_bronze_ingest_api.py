@@ -1,0 +1,50 @@
+"""bronze_ingest_api: the day's window requested, every page ingested raw, cursor kept as _source_ref."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from glue_scripts.common.api_client import ApiError
+from glue_scripts.common.specs import BRONZE_BY_NAME, BRONZE_METADATA_COLUMNS
+from glue_scripts.jobs.bronze_ingest_api import run
+from lakehouse_tests.glue_scripts.fake_api import TOKEN, FakeApi, serve
+from lakehouse_tests.glue_scripts.helpers import job_args, read_partition
+
+RECORDS = [
+    '{"c_custkey": 1, "c_name": "Customer#000000001", "c_acctbal": 711.560, "c_mktsegment": "building",'
+    ' "c_phone": " 25-989-741-2988 ", "updated_at": "2024-01-02 03:00:00", "system_modstamp": "2024-01-02 03:00:01"}',
+    '{"c_custkey": "2", "c_acctbal": -5e2, "c_comment": null, "loyalty": {"tier": "gold"}}',
+    '{"c_custkey": 1, "c_name": "Customer#000000001", "c_acctbal": 711.560, "c_mktsegment": "building",'
+    ' "c_phone": " 25-989-741-2988 ", "updated_at": "2024-01-02 03:00:00", "system_modstamp": "2024-01-02 03:00:01"}',
+]
+
+
+def test_api_job_ingests_every_page_raw(spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_TOKEN", TOKEN)
+    api = FakeApi(RECORDS, faults=[(500, {})])
+    with serve(api):
+        result = run(spark, job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN"))
+    spec = BRONZE_BY_NAME["api__customers"]
+    df = read_partition(spark, tmp_path, "api__customers")
+    assert df.columns == [*spec.columns, "loyalty", *BRONZE_METADATA_COLUMNS]
+    rows = sorted(df.collect(), key=lambda r: (r["_source_ref"], r["c_custkey"]))
+    assert [r["_source_ref"] for r in rows] == ["2", "initial", "initial"]
+    first = rows[1]
+    assert (first["c_acctbal"], first["c_mktsegment"], first["c_phone"]) == ("711.560", "building", " 25-989-741-2988 ")
+    assert rows[2]["c_acctbal"] == "-5e2" and rows[2]["loyalty"] == '{"tier":"gold"}' and rows[2]["c_comment"] is None
+    assert rows[0]["_record_hash"] == rows[1]["_record_hash"] != rows[2]["_record_hash"]
+    assert {r["_source_system"] for r in rows} == {"api"}
+    assert result["rows"] == result["source_rows"] == 3
+    ok = [e for e in api.log if e["query"].get("cursor") is None and e is not api.log[0]][0]
+    assert ok["query"]["updated_since"] == "2024-01-02 00:00:00" and ok["query"]["updated_until"] == "2024-01-03 00:00:00"
+
+
+def test_api_job_failure_names_the_source(spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_TOKEN", "not-the-token")
+    api = FakeApi(RECORDS)
+    with serve(api), pytest.raises(ApiError, match="api__customers.*401"):
+        run(spark, job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN"))
+    assert not (tmp_path / "bronze" / "api__customers").exists()

@@ -1,0 +1,69 @@
+"""bronze_ingest_db: watermark window over SQLite via JDBC, raw text kept, unreachable sources named."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from glue_scripts.common.specs import BRONZE_BY_NAME, BRONZE_METADATA_COLUMNS
+from glue_scripts.jobs.bronze_ingest_db import SourceUnavailableError, redact, run
+from lakehouse_tests.glue_scripts.helpers import job_args, read_partition
+
+COLUMNS = BRONZE_BY_NAME["db__orders"].columns
+
+
+def _order(key: str, updated_at: str, status: str = "O") -> tuple[str, ...]:
+    values = {"o_orderkey": key, "o_custkey": "7", "o_orderstatus": status, "o_totalprice": "173665.47",
+              "o_orderdate": "1996-01-02", "o_orderpriority": "5-LOW", "o_clerk": "Clerk#000000951",
+              "o_shippriority": "0", "o_comment": " nstructions sleep furiously ", "updated_at": updated_at}
+    return tuple(values[c] for c in COLUMNS)
+
+
+def _database(path: Path, rows: list[tuple[str, ...]]) -> str:
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"CREATE TABLE orders ({', '.join(c + ' TEXT' for c in COLUMNS)})")
+        conn.executemany(f"INSERT INTO orders VALUES ({', '.join('?' for _ in COLUMNS)})", rows)
+    return f"jdbc:sqlite:{path}"
+
+
+def test_watermark_window_and_raw_values(spark: SparkSession, tmp_path: Path) -> None:
+    url = _database(tmp_path / "source.sqlite", [
+        _order("1", "2024-01-01 23:59:59"),
+        _order("2", "2024-01-02 00:00:00"),
+        _order(" 3 ", "2024-01-02 23:59:59", status="o"),
+        _order("3", "2024-01-02 12:00:00"),
+        _order("4", "2024-01-03 00:00:00"),
+    ])
+    result = run(spark, job_args(tmp_path, "db__orders", jdbc_url=url))
+    df = read_partition(spark, tmp_path, "db__orders")
+    assert df.columns == [*COLUMNS, *BRONZE_METADATA_COLUMNS]
+    rows = {r["o_orderkey"]: r for r in df.collect()}
+    assert set(rows) == {"2", " 3 ", "3"}
+    assert rows[" 3 "]["o_orderstatus"] == "o" and rows["2"]["o_comment"] == " nstructions sleep furiously "
+    assert rows["2"]["o_totalprice"] == "173665.47"
+    assert rows["2"]["_source_ref"] == "orders updated_at in [2024-01-02 00:00:00, 2024-01-03 00:00:00)"
+    assert {r["_source_system"] for r in rows.values()} == {"db"}
+    assert result["source_rows"] == result["rows"] == 3
+    assert result["source_ref"] == rows["2"]["_source_ref"]
+
+
+def test_missing_sqlite_database_names_the_source(spark: SparkSession, tmp_path: Path) -> None:
+    url = f"jdbc:sqlite:{tmp_path / 'nowhere' / 'source.sqlite'}"
+    with pytest.raises(SourceUnavailableError, match="db__orders"):
+        run(spark, job_args(tmp_path, "db__orders", jdbc_url=url))
+    assert not (tmp_path / "bronze" / "db__orders").exists()
+
+
+def test_unreachable_postgres_names_the_source_and_hides_password(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PG_SECRET", "s3cret-value")
+    args = job_args(tmp_path, "db__lineitem", jdbc_url="jdbc:postgresql://127.0.0.1:1/tpch?connectTimeout=2",
+                    jdbc_user="etl", jdbc_password_env="PG_SECRET")
+    with pytest.raises(SourceUnavailableError, match="db__lineitem") as err:
+        run(spark, args)
+    assert "127.0.0.1:1" in str(err.value) and "s3cret-value" not in str(err.value)
+    assert redact("jdbc:postgresql://u:pw@h/db?password=pw") == "jdbc:postgresql://u:***@h/db?password=***"
