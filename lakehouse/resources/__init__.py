@@ -10,6 +10,7 @@ from dagster_snowflake import SnowflakeResource
 
 from glue_scripts.common.session import local_spark_conf
 from lakehouse.resources.catalog import Catalog, GlueCatalog, LocalCatalog, TableEntry
+from lakehouse.resources.io_manager import ParquetIOManager
 from lakehouse.resources.glue import AwsGlueJobs, GlueJobs, GlueRun, LocalGlueJobs
 from lakehouse.resources.query import BotoAthena, DuckDBAthena, QueryEngine, QueryError
 from lakehouse.resources.snowflake import FakesnowResource
@@ -17,11 +18,11 @@ from lakehouse.resources.sources import SourceSystems
 from lakehouse.resources.warehouse import Warehouse
 from lakehouse.settings import LAYERS, Settings
 
-RESOURCE_KEYS: tuple[str, ...] = ("warehouse", "glue", "catalog", "athena", "snowflake", "sources")
+RESOURCE_KEYS: tuple[str, ...] = ("warehouse", "glue", "catalog", "athena", "snowflake", "sources", "io_manager")
 
 __all__ = [
     "Catalog", "GlueJobs", "GlueRun", "QueryEngine", "QueryError", "SourceSystems", "TableEntry",
-    "Warehouse", "RESOURCE_KEYS", "build_resources",
+    "ParquetIOManager", "Warehouse", "RESOURCE_KEYS", "build_resources",
 ]
 
 
@@ -50,6 +51,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
                 db_path=str(settings.root / "snowflake"),
             ),
             "sources": sources,
+            "io_manager": ParquetIOManager(warehouse=warehouse),
         }
     glue_catalog = GlueCatalog(region=settings.region, endpoint_url=settings.endpoint_url)
     return {
@@ -74,4 +76,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             **({"warehouse": settings.snowflake_warehouse} if settings.snowflake_warehouse else {}),
         ),
         "sources": sources,
+        "io_manager": ParquetIOManager(warehouse=warehouse),
     }
