@@ -55,6 +55,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SNOWFLAKE_DATABASE", "both", False, "LAKEHOUSE", "Snowflake database for the published marts."),
     Variable("SNOWFLAKE_WAREHOUSE", "aws", False, "", "Snowflake virtual warehouse."),
     Variable("SNOWFLAKE_STORAGE_INTEGRATION", "aws", False, "LAKEHOUSE_S3", "Storage integration behind the gold external stage."),
+    Variable("SNOWFLAKE_GOLD_STAGE", "aws", False, "LAKEHOUSE.GOLD.GOLD_STAGE", "External stage on the gold bucket that `COPY INTO` loads from."),
     Variable("AWS_ENDPOINT_URL", "aws", False, "", "Any AWS-compatible endpoint (the tests use a moto server)."),
 )
 
@@ -83,6 +84,7 @@ class Settings:
     snowflake_database: str = "LAKEHOUSE"
     snowflake_warehouse: str = ""
     snowflake_storage_integration: str = ""
+    snowflake_gold_stage: str = ""
     endpoint_url: str = ""
 
     @property
@@ -139,6 +141,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         snowflake_user=env["SNOWFLAKE_USER"],
         snowflake_warehouse=env.get("SNOWFLAKE_WAREHOUSE", ""),
         snowflake_storage_integration=env.get("SNOWFLAKE_STORAGE_INTEGRATION") or "LAKEHOUSE_S3",
+        snowflake_gold_stage=env.get("SNOWFLAKE_GOLD_STAGE") or "LAKEHOUSE.GOLD.GOLD_STAGE",
         endpoint_url=env.get("AWS_ENDPOINT_URL", ""),
         **common,
     )

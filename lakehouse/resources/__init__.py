@@ -6,14 +6,13 @@ from typing import Any
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
-from dagster_snowflake import SnowflakeResource
 
 from glue_scripts.common.session import local_spark_conf
 from lakehouse.resources.catalog import Catalog, GlueCatalog, LocalCatalog, TableEntry
 from lakehouse.resources.io_manager import ParquetIOManager
 from lakehouse.resources.glue import AwsGlueJobs, GlueJobs, GlueRun, LocalGlueJobs
 from lakehouse.resources.query import BotoAthena, DuckDBAthena, QueryEngine, QueryError
-from lakehouse.resources.snowflake import FakesnowResource
+from lakehouse.resources.snowflake import FakesnowResource, LakehouseSnowflake
 from lakehouse.resources.sources import SourceSystems
 from lakehouse.resources.warehouse import Warehouse
 from lakehouse.settings import LAYERS, Settings
@@ -21,7 +20,7 @@ from lakehouse.settings import LAYERS, Settings
 RESOURCE_KEYS: tuple[str, ...] = ("warehouse", "glue", "catalog", "athena", "snowflake", "sources", "io_manager")
 
 __all__ = [
-    "Catalog", "GlueJobs", "GlueRun", "QueryEngine", "QueryError", "SourceSystems", "TableEntry",
+    "Catalog", "FakesnowResource", "LakehouseSnowflake", "GlueJobs", "GlueRun", "QueryEngine", "QueryError", "SourceSystems", "TableEntry",
     "ParquetIOManager", "Warehouse", "RESOURCE_KEYS", "build_resources",
 ]
 
@@ -67,12 +66,13 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             kms_key_id=settings.kms_key_id,
             endpoint_url=settings.endpoint_url,
         ),
-        "snowflake": SnowflakeResource(
+        "snowflake": LakehouseSnowflake(
             account=settings.snowflake_account,
             user=settings.snowflake_user,
             password=dg.EnvVar("SNOWFLAKE_PASSWORD"),
             database=settings.snowflake_database,
             schema="GOLD",
+            gold_stage=settings.snowflake_gold_stage,
             **({"warehouse": settings.snowflake_warehouse} if settings.snowflake_warehouse else {}),
         ),
         "sources": sources,

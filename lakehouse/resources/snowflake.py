@@ -1,16 +1,75 @@
-"""Snowflake: dagster-snowflake's SnowflakeResource, or the same resource over fakesnow persisted locally."""
+"""Snowflake: dagster-snowflake's SnowflakeResource, plus how gold Parquet reaches a Snowflake table.
+
+In aws the marts load with `COPY INTO` from an external stage on the gold S3 prefix (a storage
+integration); locally fakesnow stands in, loaded the same way from an internal stage after `PUT`.
+"""
 
 from __future__ import annotations
 
+import tempfile
+from decimal import Decimal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from dagster_snowflake import SnowflakeResource
 
 
-class FakesnowResource(SnowflakeResource):
-    """SnowflakeResource whose connections go to fakesnow, persisted under `db_path` (local profile)."""
+class LakehouseSnowflake(SnowflakeResource):
+    """SnowflakeResource that knows where gold lives: an external stage on the gold bucket, or none (PUT)."""
+
+    gold_stage: str = ""
+
+    def publish(self, table_name: str, data: pa.Table, stage_path: str) -> int:
+        """Replace `table_name` with `data` in one transaction (create, delete, COPY INTO); return rows loaded."""
+        ddl = ", ".join(f"{quote(f.name)} {snowflake_type(f.type)}" for f in data.schema)
+        with self.get_connection() as conn:
+            cur = conn.cursor()
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema_ or 'GOLD')}")
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {quote(table_name)} ({ddl})")
+            stage = self._stage_files(cur, table_name, data, stage_path)
+            cur.execute("BEGIN")
+            try:
+                cur.execute(f"DELETE FROM {quote(table_name)}")
+                if data.num_rows:
+                    cur.execute(
+                        f"COPY INTO {quote(table_name)} FROM {stage} FILE_FORMAT = (TYPE = PARQUET) "
+                        "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE FORCE = TRUE"
+                    )
+                cur.execute("COMMIT")
+            except Exception:
+                cur.execute("ROLLBACK")
+                raise
+            return int(cur.execute(f"SELECT COUNT(*) FROM {quote(table_name)}").fetchone()[0])
+
+    def _stage_files(self, cur: Any, table_name: str, data: pa.Table, stage_path: str) -> str:
+        """The stage location holding the mart's Parquet: the external gold stage, or an internal one after PUT.
+
+        The internal stage holds one file per mart, overwritten by each PUT, so no stale file is loaded;
+        COPY uses FORCE because Snowflake would otherwise skip a file it loaded before.
+        """
+        if self.gold_stage:
+            return f"@{self.gold_stage}/{stage_path.strip('/')}/"
+        cur.execute("CREATE STAGE IF NOT EXISTS GOLD_STAGE")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{table_name}.parquet"
+            pq.write_table(data, path)
+            cur.execute(f"PUT file://{path} @GOLD_STAGE/{table_name}/ AUTO_COMPRESS = FALSE OVERWRITE = TRUE")
+        return f"@GOLD_STAGE/{table_name}/"
+
+    def totals(self, table_name: str, measures: list[str]) -> dict[str, Decimal]:
+        """Row count and the exact sum of each measure column (NULL sums of empty tables read as 0)."""
+        selects = ", ".join([f"TO_VARCHAR(COUNT(*))", *(f"TO_VARCHAR(SUM({quote(m)}))" for m in measures)])
+        with self.get_connection() as conn:
+            row = conn.cursor().execute(f"SELECT {selects} FROM {quote(table_name)}").fetchone()
+        return {"rows": Decimal(row[0]), **{m: Decimal(v or 0) for m, v in zip(measures, row[1:])}}
+
+
+class FakesnowResource(LakehouseSnowflake):
+    """The same resource whose connections go to fakesnow, persisted under `db_path` (local profile)."""
 
     db_path: str
 
@@ -19,6 +78,36 @@ class FakesnowResource(SnowflakeResource):
         """A Snowflake connection answered by fakesnow (DuckDB underneath) for the life of the block."""
         import fakesnow
 
+        Path(self.db_path).mkdir(parents=True, exist_ok=True)
         with fakesnow.patch(db_path=self.db_path):
             with super().get_connection(raw_conn=raw_conn) as conn:
+                conn.cursor().execute(f"CREATE DATABASE IF NOT EXISTS {quote(self.database or 'LAKEHOUSE')}")
+                conn.cursor().execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.database or 'LAKEHOUSE')}.{quote(self.schema_ or 'GOLD')}")
+                conn.cursor().execute(f"USE SCHEMA {quote(self.database or 'LAKEHOUSE')}.{quote(self.schema_ or 'GOLD')}")
                 yield conn
+
+
+def quote(identifier: str) -> str:
+    """A quoted upper-case Snowflake identifier (case-insensitive on load, safe for any name)."""
+    return '"' + identifier.upper().replace('"', '""') + '"'
+
+
+def snowflake_type(arrow_type: pa.DataType) -> str:
+    """The Snowflake column type that round-trips an Arrow type from gold Parquet."""
+    if pa.types.is_decimal(arrow_type):
+        return f"NUMBER({arrow_type.precision},{arrow_type.scale})"
+    if pa.types.is_integer(arrow_type):
+        return "NUMBER(38,0)"
+    if pa.types.is_floating(arrow_type):
+        return "FLOAT"
+    if pa.types.is_boolean(arrow_type):
+        return "BOOLEAN"
+    if pa.types.is_date(arrow_type):
+        return "DATE"
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMP_TZ" if arrow_type.tz else "TIMESTAMP_NTZ"
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return "ARRAY"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "VARCHAR"
+    raise TypeError(f"no Snowflake type for Arrow type {arrow_type}")
