@@ -14,7 +14,7 @@ import dagster as dg
 
 from glue_scripts.common.specs import BRONZE_SPECS
 from lakehouse.defs.common import INGESTION_DAYS
-from lakehouse.resources import Warehouse
+from lakehouse.resources import Metrics, Warehouse
 
 LOOKBACK_DAYS = 3
 PARTITION_PREFIX = "ingestion_date="
@@ -129,6 +129,27 @@ EXTRACT_SCHEDULE = dg.build_schedule_from_partitioned_job(
     EXTRACT_JOB, hour_of_day=1, minute_of_hour=0, default_status=dg.DefaultScheduleStatus.RUNNING
 )
 
-SENSORS = [build_landing_sensor("files"), build_landing_sensor("logs")]
 SCHEDULES = [EXTRACT_SCHEDULE]
 JOBS = [EXTRACT_JOB]
+
+AUTOMATION_SENSOR = dg.AutomationConditionSensorDefinition(
+    "lakehouse_automation",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Evaluates the assets' automation conditions: silver, gold and Snowflake follow upstream partitions.",
+)
+
+
+@dg.run_failure_sensor(name="run_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING,
+                       description="Publishes a failed-run metric (CloudWatch in aws, the metrics file locally) and logs the error.")
+def run_failure_alert(context: dg.RunFailureSensorContext, metrics: Metrics) -> None:
+    """One `failed_runs` datum per failed run, dimensioned by the job that failed."""
+    run = context.dagster_run
+    message = context.failure_event.message or "run failed"
+    context.log.error(f"run {run.run_id} of {run.job_name} failed: {message}")
+    metrics.publish("pipeline", run.job_name, {"failed_runs": 1})
+
+SENSORS: list[dg.SensorDefinition] = [
+    build_landing_sensor("files"), build_landing_sensor("logs"), AUTOMATION_SENSOR, run_failure_alert,
+]

@@ -14,6 +14,12 @@ INGESTION_DAYS = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="U
 TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
+# Silver, gold and Snowflake follow their upstream partitions on their own (declarative automation,
+# evaluated by the automation sensor). `eager()` would only look at the latest day; ingestion days
+# arrive late and out of order, so the time-window clause is dropped.
+FOLLOW_UPSTREAM = dg.AutomationCondition.eager().without(dg.AutomationCondition.in_latest_time_window())
+
+
 def table_schema(columns: list[Any]) -> dg.TableSchema:
     """A Dagster TableSchema from [name, type] pairs as the Glue jobs report them."""
     return dg.TableSchema(columns=[dg.TableColumn(name=str(n), type=str(t)) for n, t in columns])

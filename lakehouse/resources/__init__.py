@@ -10,6 +10,7 @@ from dagster_pyspark import LazyPySparkResource
 from glue_scripts.common.session import local_spark_conf
 from lakehouse.resources.catalog import Catalog, GlueCatalog, LocalCatalog, TableEntry
 from lakehouse.resources.io_manager import ParquetIOManager
+from lakehouse.resources.metrics import CloudWatchMetrics, LocalMetrics, Metrics
 from lakehouse.resources.glue import AwsGlueJobs, GlueJobs, GlueRun, LocalGlueJobs
 from lakehouse.resources.query import BotoAthena, DuckDBAthena, QueryEngine, QueryError
 from lakehouse.resources.snowflake import FakesnowResource, LakehouseSnowflake
@@ -17,10 +18,10 @@ from lakehouse.resources.sources import SourceSystems
 from lakehouse.resources.warehouse import Warehouse
 from lakehouse.settings import LAYERS, Settings
 
-RESOURCE_KEYS: tuple[str, ...] = ("warehouse", "glue", "catalog", "athena", "snowflake", "sources", "io_manager")
+RESOURCE_KEYS: tuple[str, ...] = ("warehouse", "glue", "catalog", "athena", "snowflake", "sources", "io_manager", "metrics")
 
 __all__ = [
-    "Catalog", "FakesnowResource", "LakehouseSnowflake", "GlueJobs", "GlueRun", "QueryEngine", "QueryError", "SourceSystems", "TableEntry",
+    "Catalog", "FakesnowResource", "LakehouseSnowflake", "GlueJobs", "GlueRun", "LocalMetrics", "Metrics", "QueryEngine", "QueryError", "SourceSystems", "TableEntry",
     "ParquetIOManager", "Warehouse", "RESOURCE_KEYS", "build_resources",
 ]
 
@@ -51,6 +52,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             ),
             "sources": sources,
             "io_manager": ParquetIOManager(warehouse=warehouse),
+            "metrics": LocalMetrics(path=str(settings.root / "metrics" / "metrics.jsonl")),
         }
     glue_catalog = GlueCatalog(region=settings.region, endpoint_url=settings.endpoint_url)
     return {
@@ -77,4 +79,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         ),
         "sources": sources,
         "io_manager": ParquetIOManager(warehouse=warehouse),
+        "metrics": CloudWatchMetrics(region=settings.region, endpoint_url=settings.endpoint_url),
     }

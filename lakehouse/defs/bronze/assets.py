@@ -1,12 +1,14 @@
 """Bronze assets, one per source entity, generated from the table specs: each partition is one Glue run."""
 
 
+import time
+
 import dagster as dg
 
 from glue_scripts.common.specs import BRONZE_SPECS, BronzeSpec
 from lakehouse.defs.bronze.checks import check_specs, evaluate, previous_partition_columns
 from lakehouse.defs.common import INGESTION_DAYS, OWNERS, TRANSIENT_RETRY, job_metadata
-from lakehouse.resources import Catalog, GlueJobs, SourceSystems, Warehouse
+from lakehouse.resources import Catalog, GlueJobs, Metrics, SourceSystems, Warehouse
 
 SOURCE_DESCRIPTIONS = {
     "db": "extracted from the relational database by `updated_at` watermark (JDBC)",
@@ -57,12 +59,18 @@ def build_bronze_asset(spec: BronzeSpec) -> dg.AssetsDefinition:
         pool="glue",
     )
     def _bronze(
-        context: dg.AssetExecutionContext, glue: GlueJobs, warehouse: Warehouse, catalog: Catalog, sources: SourceSystems
+        context: dg.AssetExecutionContext, glue: GlueJobs, warehouse: Warehouse, catalog: Catalog,
+        sources: SourceSystems, metrics: Metrics,
     ) -> dg.MaterializeResult:
         day = context.partition_key
         table_uri = warehouse.uri("bronze", spec.name)
         previous = previous_partition_columns(table_uri, day)
+        started = time.monotonic()
         run = glue.run(context, spec.job, job_args(spec, day, context.run_id, warehouse, sources))
+        metrics.publish("bronze", spec.name, {
+            "rows_in": run.metadata.get("source_rows", 0), "rows_out": run.metadata.get("rows", 0),
+            "corrupt_files": len(run.metadata.get("corrupt_files") or []), "duration_seconds": time.monotonic() - started,
+        })
         for corrupt in run.metadata.get("corrupt_files") or []:
             context.log.warning(f"{spec.name} {day}: quarantined unreadable file {corrupt['path']}: {corrupt['reason']}")
         catalog.refresh(context, "bronze", spec.name, table_uri)

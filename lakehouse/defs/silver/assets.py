@@ -1,13 +1,14 @@
 """Silver assets, one per silver table spec plus web events: each partition merges one bronze day."""
 
+import time
 from typing import Any
 
 import dagster as dg
 
 from glue_scripts.common.specs import SILVER_SPECS, SilverSpec
-from lakehouse.defs.common import INGESTION_DAYS, OWNERS, job_metadata
+from lakehouse.defs.common import FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, job_metadata
 from lakehouse.defs.silver.checks import QuarantineThresholds, check_specs, evaluate
-from lakehouse.resources import Catalog, GlueJobs, Warehouse
+from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
 
 
 def _description(spec: SilverSpec | None) -> str:
@@ -38,15 +39,23 @@ def build_silver_asset(name: str, bronze: str, spec: SilverSpec | None) -> dg.As
         metadata={"dagster/table_name": f"silver.{name}", "glue_job": "silver_build",
                   "primary_key": ", ".join(spec.primary_key) if spec else "none"},
         check_specs=check_specs(spec, key),
+        automation_condition=FOLLOW_UPSTREAM,
         pool="glue",
     )
     def _silver(
-        context: dg.AssetExecutionContext, config: QuarantineThresholds, glue: GlueJobs, warehouse: Warehouse, catalog: Catalog
+        context: dg.AssetExecutionContext, config: QuarantineThresholds, glue: GlueJobs, warehouse: Warehouse,
+        catalog: Catalog, metrics: Metrics,
     ) -> dg.MaterializeResult:
         day = context.partition_key
         args = {"table": name, "ingestion_date": day, "bronze_path": warehouse.uri("bronze"),
                 "silver_path": warehouse.uri("silver"), "quarantine_path": warehouse.uri("quarantine"), "run_id": context.run_id}
+        started = time.monotonic()
         run = glue.run(context, "silver_build", args)
+        bronze_rows, quarantined = int(run.metadata.get("bronze_rows", 0)), int(run.metadata.get("quarantined", 0))
+        metrics.publish("silver", name, {
+            "rows_in": bronze_rows, "rows_out": int(run.metadata.get("contributing", 0)), "quarantined_rows": quarantined,
+            "quarantine_ratio": quarantined / bronze_rows if bronze_rows else 0.0, "duration_seconds": time.monotonic() - started,
+        })
         catalog.refresh(context, "silver", name, warehouse.uri("silver", name))
         catalog.refresh(context, "quarantine", name, warehouse.uri("quarantine", name))
         counts: dict[str, Any] = {k: run.metadata.get(k) for k in
