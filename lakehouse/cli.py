@@ -121,11 +121,12 @@ def query(sql: str, fmt: str, root: Path | None) -> None:
         result = engine.query(sql)
     except QueryError as error:
         raise click.ClickException(str(error)) from error
-    frame = result.to_pandas()
+    if fmt == "json":
+        click.echo(json.dumps(result.to_pylist(), indent=1, default=_json_value))
+        return
+    frame = result.to_pandas(integer_object_nulls=True)  # keep nullable integers integers, not floats
     if fmt == "csv":
         frame.to_csv(sys.stdout, index=False)
-    elif fmt == "json":
-        click.echo(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), indent=1))
     else:
         table = Table()
         for name in frame.columns:
@@ -133,6 +134,17 @@ def query(sql: str, fmt: str, root: Path | None) -> None:
         for row in frame.itertuples(index=False):
             table.add_row(*("" if v is None else str(v) for v in row))
         Console().print(table)
+
+
+def _json_value(value: object) -> object:
+    """JSON for what Arrow hands back beyond JSON's types: dates as ISO text, decimals as numbers."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 @main.command("serve-api")

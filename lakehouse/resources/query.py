@@ -47,7 +47,8 @@ class DuckDBAthena(QueryEngine):
         try:
             for entry in self.catalog.tables():
                 _register(con, entry)
-            return con.execute(statements[0]).fetch_arrow_table()
+            result = con.sql(statements[0])
+            return result.to_arrow_table() if result is not None else pa.table({})
         except duckdb.CatalogException as error:
             raise QueryError(f"unknown table or column: {error}") from error
         except duckdb.Error as error:

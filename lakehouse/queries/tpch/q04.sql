@@ -1,0 +1,15 @@
+-- TPC-H Q4: order priority checking (DATE = 1993-07-01)
+SELECT
+    o_orderpriority,
+    count(*) AS order_count
+FROM silver.orders
+WHERE o_orderdate >= date '1993-07-01'
+  AND o_orderdate < date '1993-07-01' + interval '3' month
+  AND EXISTS (
+      SELECT *
+      FROM silver.lineitem
+      WHERE l_orderkey = o_orderkey
+        AND l_commitdate < l_receiptdate
+  )
+GROUP BY o_orderpriority
+ORDER BY o_orderpriority
