@@ -6,7 +6,9 @@ import dagster as dg
 
 from lakehouse.defs.automation import JOBS, SCHEDULES, SENSORS
 from lakehouse.defs.bronze.assets import BRONZE_ASSETS
+from lakehouse.defs.gold.assets import GOLD_ASSETS
 from lakehouse.defs.silver.assets import SILVER_ASSETS
+from lakehouse.defs.snowflake.assets import SNOWFLAKE_ASSETS
 from lakehouse.resources import build_resources
 from lakehouse.settings import Settings, load_settings
 
@@ -16,7 +18,7 @@ DAILY_JOB = dg.define_asset_job("lakehouse_daily", selection=dg.AssetSelection.a
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Definitions for a resolved profile: same asset and resource keys in every profile."""
     return dg.Definitions(
-        assets=[*BRONZE_ASSETS, *SILVER_ASSETS],
+        assets=[*BRONZE_ASSETS, *SILVER_ASSETS, *GOLD_ASSETS, *SNOWFLAKE_ASSETS],
         jobs=[DAILY_JOB, *JOBS],
         sensors=SENSORS,
         schedules=SCHEDULES,

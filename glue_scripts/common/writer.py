@@ -41,9 +41,12 @@ def partition_name(**values: str) -> str:
 
 
 def begin(table_path: str, partition: str) -> PartitionWrite:
-    """Reserve a fresh staging folder for one partition write."""
+    """Reserve a fresh staging folder for one partition write; partition "" swaps the whole table."""
+    if not partition:
+        parent, _, name = table_path.rstrip("/").rpartition("/")
+        table_path, partition = parent, name
     token = uuid.uuid4().hex
-    label = partition.replace("/", "__") or "all"
+    label = partition.replace("/", "__")
     return PartitionWrite(table_path, partition, join(table_path, STAGING, f"{label}-{token}"))
 
 

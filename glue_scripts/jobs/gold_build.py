@@ -18,6 +18,7 @@ from glue_scripts.common.entry import main, require
 from glue_scripts.common.fs import join
 from glue_scripts.transforms.bronze import schema_of
 from glue_scripts.transforms.gold import MARTS_BY_NAME, build_mart, input_schema, mart_names, measure_totals
+from glue_scripts.transforms.gold_quality import latest_day, mart_quality, silver_reference
 from glue_scripts.transforms.quality import read_table
 
 JOB = "gold_build"
@@ -37,15 +38,19 @@ def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
         raise ValueError(f"{JOB} does not build mart {name!r}; expected one of {mart_names()}")
     date.fromisoformat(day)
     mart = MARTS_BY_NAME[name]
-    df = build_mart(name, {t: read_silver(spark, silver_path, t) for t in mart.inputs})
+    inputs = {t: read_silver(spark, silver_path, t) for t in mart.inputs}
+    df = build_mart(name, inputs)
     ordered = df.repartition(1).sortWithinPartitions(*mart.grain)
     stats = spark_io.write_partition(ordered, gold_path, name)
     written = spark.read.parquet(stats["path"])
+    totals = measure_totals(written, mart.grain)
+    silver_days = {t: latest_day(frame) for t, frame in inputs.items()}
     return {
         "mart": name,
         **stats,
         "schema": schema_of(df),
-        "totals": measure_totals(written, mart.grain),
+        "totals": totals,
+        "quality": mart_quality(name, written, mart.grain, totals, silver_reference(inputs), silver_days),
         "ingestion_date": day,
         "run_id": run_id,
     }

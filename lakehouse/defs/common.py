@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+import random
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import dagster as dg
+
+from glue_scripts.common.api_client import ApiError
+from glue_scripts.jobs.bronze_ingest_db import SourceUnavailableError
+
+T = TypeVar("T")
 
 START_DATE = "2024-01-01"
 OWNERS = ["team:data-platform"]
 
 INGESTION_DAYS = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC", fmt="%Y-%m-%d")
 
-TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+MAX_RETRIES = 3
+BASE_DELAY_SECONDS = 5.0
+
+
+def run_with_transient_retry(context: dg.AssetExecutionContext, call: Callable[[], T]) -> T:
+    """Run `call`; on a transient source failure (rate limit, 5xx, unreachable) ask Dagster to retry the step
+    with exponential backoff and jitter. Anything else (bad configuration, bad data) fails at once."""
+    try:
+        return call()
+    except (ApiError, SourceUnavailableError, ConnectionError, TimeoutError) as error:
+        attempt = context.retry_number
+        if attempt >= MAX_RETRIES:
+            raise
+        wait = BASE_DELAY_SECONDS * 2**attempt * random.uniform(0.5, 1.5)
+        context.log.warning(f"transient failure (attempt {attempt + 1}/{MAX_RETRIES + 1}), retrying in {wait:.1f}s: {error}")
+        raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=wait) from error
 
 
 # Silver, gold and Snowflake follow their upstream partitions on their own (declarative automation,

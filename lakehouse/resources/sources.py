@@ -36,10 +36,11 @@ class SourceSystems(dg.ConfigurableResource):
 
 def _start_embedded_api(root: Path, token_env: str) -> str:
     """Start the CRM simulator on an ephemeral 127.0.0.1 port for the life of this process."""
-    from lakehouse.sources import make_api_server
+    from lakehouse.sources import DEFAULT_API_TOKEN, make_api_server
 
-    token = os.environ.get(token_env) or None
-    server = make_api_server(root, host="127.0.0.1", port=0, **({"token": token} if token else {}))
+    # The embedded server and the in-process job must agree on the token: default it for both.
+    token = os.environ.setdefault(token_env, DEFAULT_API_TOKEN)
+    server = make_api_server(root, host="127.0.0.1", port=0, token=token)
     threading.Thread(target=server.serve_forever, name="embedded-crm-api", daemon=True).start()
     host, port = server.server_address[:2]
     return f"http://{host}:{port}"

@@ -59,3 +59,17 @@ def test_rewriting_a_partition_replaces_it(tmp_path: Path) -> None:
         dg.materialize([sales], resources=resources, partition_key="2024-01-05")
     table = pq.read_table(tmp_path / "gold" / "sales" / "ingestion_date=2024-01-05")
     assert table.num_rows == 1
+
+
+@dg.asset(key=["gold", "snapshot"])
+def snapshot() -> pd.DataFrame:
+    return pd.DataFrame({"n": [1, 2, 3]})
+
+
+def test_unpartitioned_output_swaps_the_whole_table(tmp_path: Path) -> None:
+    resources = _resources(tmp_path)
+    for _ in range(2):
+        assert dg.materialize([snapshot], resources=resources).success
+    table = tmp_path / "gold" / "snapshot"
+    assert pq.read_table(table).num_rows == 3
+    assert not (table / "_trash").exists() and not (table / "_staging").exists()

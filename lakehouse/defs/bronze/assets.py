@@ -7,7 +7,7 @@ import dagster as dg
 
 from glue_scripts.common.specs import BRONZE_SPECS, BronzeSpec
 from lakehouse.defs.bronze.checks import check_specs, evaluate, previous_partition_columns
-from lakehouse.defs.common import INGESTION_DAYS, OWNERS, TRANSIENT_RETRY, job_metadata
+from lakehouse.defs.common import INGESTION_DAYS, OWNERS, job_metadata, run_with_transient_retry
 from lakehouse.resources import Catalog, GlueJobs, Metrics, SourceSystems, Warehouse
 
 SOURCE_DESCRIPTIONS = {
@@ -30,9 +30,9 @@ def job_args(spec: BronzeSpec, day: str, run_id: str, warehouse: Warehouse, sour
     if spec.source in ("files", "logs"):
         args["landing_path"] = warehouse.uri("landing")
     elif spec.source == "db":
-        args.update(jdbc_url=sources.db_url, jdbc_password_env=sources.db_password_env)
+        args["jdbc_url"] = sources.db_url
         if sources.db_user:
-            args["jdbc_user"] = sources.db_user
+            args.update(jdbc_user=sources.db_user, jdbc_password_env=sources.db_password_env)
     elif spec.source == "api":
         args.update(api_url=sources.api_base_url(), api_token_env=sources.api_token_env)
     return args
@@ -55,7 +55,6 @@ def build_bronze_asset(spec: BronzeSpec) -> dg.AssetsDefinition:
         ),
         metadata={"dagster/table_name": f"bronze.{spec.name}", "glue_job": spec.job},
         check_specs=check_specs(spec, key),
-        retry_policy=TRANSIENT_RETRY if spec.source in ("db", "api") else None,
         pool="glue",
     )
     def _bronze(
@@ -66,7 +65,7 @@ def build_bronze_asset(spec: BronzeSpec) -> dg.AssetsDefinition:
         table_uri = warehouse.uri("bronze", spec.name)
         previous = previous_partition_columns(table_uri, day)
         started = time.monotonic()
-        run = glue.run(context, spec.job, job_args(spec, day, context.run_id, warehouse, sources))
+        run = run_with_transient_retry(context, lambda: glue.run(context, spec.job, job_args(spec, day, context.run_id, warehouse, sources)))
         metrics.publish("bronze", spec.name, {
             "rows_in": run.metadata.get("source_rows", 0), "rows_out": run.metadata.get("rows", 0),
             "corrupt_files": len(run.metadata.get("corrupt_files") or []), "duration_seconds": time.monotonic() - started,

@@ -13,7 +13,7 @@ class QuarantineThresholds(dg.Config):
     """Quarantine ratio (quarantined / bronze rows of the partition) that warns, and that fails."""
 
     quarantine_warn_ratio: float = 0.05
-    quarantine_fail_ratio: float = 0.25
+    quarantine_fail_ratio: float = 0.5
 
 
 def check_specs(spec: SilverSpec | None, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:

@@ -1,0 +1,1 @@
+"""Gold: business marts aggregated from silver by the gold_build Glue job."""

@@ -1,0 +1,79 @@
+"""Gold assets, one per mart: each partition rebuilds the mart from silver as of that ingestion day."""
+
+import time
+from typing import Any
+
+import dagster as dg
+
+from glue_scripts.transforms.gold import MARTS, Mart
+from lakehouse.defs.common import FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, job_metadata
+from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
+
+
+def check_specs(mart: Mart, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """Grain, sign, reconciliation with silver, and freshness relative to silver."""
+    return [
+        dg.AssetCheckSpec("grain_is_unique", asset=key, blocking=True,
+                          description=f"One row per ({', '.join(mart.grain)})."),
+        dg.AssetCheckSpec("measures_are_non_negative", asset=key, blocking=True,
+                          description="Counts, quantities and revenues are never negative."),
+        dg.AssetCheckSpec("totals_reconcile_with_silver", asset=key, blocking=True,
+                          description="Mart totals equal the same totals computed directly on silver."),
+        dg.AssetCheckSpec("built_from_silver_of_its_day", asset=key,
+                          description="Every silver input already holds data up to this ingestion day."),
+    ]
+
+
+def evaluate(mart: Mart, key: dg.AssetKey, day: str, quality: dict[str, Any]) -> list[dg.AssetCheckResult]:
+    """Check results from the quality measures the gold job reported."""
+    negative = quality.get("negative_measures", {})
+    reconciliation = quality.get("reconciliation", {})
+    stale = {t: d for t, d in (quality.get("silver_days") or {}).items() if d is None or d < day}
+    return [
+        dg.AssetCheckResult(check_name="grain_is_unique", asset_key=key, passed=quality.get("grain_duplicates", 1) == 0,
+                            metadata={"duplicate_grain_keys": quality.get("grain_duplicates", -1)}),
+        dg.AssetCheckResult(check_name="measures_are_non_negative", asset_key=key, passed=not any(negative.values()),
+                            metadata={"negative_rows": dg.MetadataValue.json(negative)}),
+        dg.AssetCheckResult(check_name="totals_reconcile_with_silver", asset_key=key,
+                            passed=bool(reconciliation) and all(r["equal"] for r in reconciliation.values()),
+                            metadata={"totals": dg.MetadataValue.json(reconciliation)}),
+        dg.AssetCheckResult(check_name="built_from_silver_of_its_day", asset_key=key, passed=not stale,
+                            metadata={"silver_days": dg.MetadataValue.json(quality.get("silver_days") or {})}),
+    ]
+
+
+def build_gold_asset(mart: Mart) -> dg.AssetsDefinition:
+    """One gold mart asset running the `gold_build` Glue job."""
+    key = dg.AssetKey(["gold", mart.name])
+
+    @dg.asset(
+        key=key,
+        deps=[dg.AssetKey(["silver", t]) for t in mart.inputs],
+        partitions_def=INGESTION_DAYS,
+        group_name="gold",
+        kinds={"glue", "s3", "parquet"},
+        owners=OWNERS,
+        tags={"layer": "gold"},
+        description=f"{mart.description} Full recompute from current silver on each ingestion day.",
+        metadata={"dagster/table_name": f"gold.{mart.name}", "glue_job": "gold_build", "grain": ", ".join(mart.grain)},
+        check_specs=check_specs(mart, key),
+        automation_condition=FOLLOW_UPSTREAM,
+        pool="glue",
+    )
+    def _gold(context: dg.AssetExecutionContext, glue: GlueJobs, warehouse: Warehouse, catalog: Catalog,
+              metrics: Metrics) -> dg.MaterializeResult:
+        day = context.partition_key
+        started = time.monotonic()
+        run = glue.run(context, "gold_build", {"mart": mart.name, "ingestion_date": day, "silver_path": warehouse.uri("silver"),
+                                               "gold_path": warehouse.uri("gold"), "run_id": context.run_id})
+        metrics.publish("gold", mart.name, {"rows_out": run.metadata.get("rows", 0), "duration_seconds": time.monotonic() - started})
+        catalog.refresh(context, "gold", mart.name, warehouse.uri("gold", mart.name))
+        return dg.MaterializeResult(
+            metadata={**job_metadata(run.metadata, run.run_id), "totals": dg.MetadataValue.json(run.metadata.get("totals") or {})},
+            check_results=evaluate(mart, key, day, run.metadata.get("quality") or {}),
+        )
+
+    return _gold
+
+
+GOLD_ASSETS: list[dg.AssetsDefinition] = [build_gold_asset(mart) for mart in MARTS]
