@@ -60,9 +60,13 @@ class LakehouseSnowflake(SnowflakeResource):
             cur.execute(f"PUT file://{path} @GOLD_STAGE/{table_name}/ AUTO_COMPRESS = FALSE OVERWRITE = TRUE")
         return f"@GOLD_STAGE/{table_name}/"
 
-    def totals(self, table_name: str, measures: list[str]) -> dict[str, Decimal]:
-        """Row count and the exact sum of each measure column (NULL sums of empty tables read as 0)."""
-        selects = ", ".join([f"TO_VARCHAR(COUNT(*))", *(f"TO_VARCHAR(SUM({quote(m)}))" for m in measures)])
+    def totals(self, table_name: str, measures: dict[str, int]) -> dict[str, Decimal]:
+        """Row count and the exact sum of each measure column, given with its scale (empty sums read as 0).
+
+        The sum is cast to NUMBER(38, scale): exact in Snowflake, and it keeps fakesnow from summing in doubles.
+        """
+        selects = ", ".join(["TO_VARCHAR(COUNT(*))",
+                             *(f"TO_VARCHAR(CAST(SUM({quote(m)}) AS NUMBER(38,{scale})))" for m, scale in measures.items())])
         with self.get_connection() as conn:
             row = conn.cursor().execute(f"SELECT {selects} FROM {quote(table_name)}").fetchone()
         return {"rows": Decimal(row[0]), **{m: Decimal(v or 0) for m, v in zip(measures, row[1:])}}

@@ -38,14 +38,14 @@ def test_publish_round_trips_types_and_identifiers(tmp_path: Path) -> None:
     assert rows[0][5] == dt.datetime(2024, 1, 1, 3, 4, 5, 123456)
     assert rows[1][5] is None
     assert rows[0][7] == "reserved word"
-    assert snowflake.totals("daily_revenue", ["net_revenue", "orders"]) == {"rows": 2, "net_revenue": Decimal("1234.57"), "orders": 3}
+    assert snowflake.totals("daily_revenue", {"net_revenue": 4, "orders": 0}) == {"rows": 2, "net_revenue": Decimal("1234.57"), "orders": 3}
 
 
 def test_republish_replaces_instead_of_doubling(tmp_path: Path) -> None:
     snowflake = _resource(tmp_path)
     snowflake.publish("daily_revenue", MART, "daily_revenue")
     snowflake.publish("daily_revenue", MART, "daily_revenue")
-    assert snowflake.totals("daily_revenue", ["orders"])["rows"] == 2
+    assert snowflake.totals("daily_revenue", {"orders": 0})["rows"] == 2
 
 
 def test_empty_mart_publishes_an_empty_table(tmp_path: Path) -> None:

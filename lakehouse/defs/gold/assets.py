@@ -20,15 +20,26 @@ def check_specs(mart: Mart, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec("totals_reconcile_with_silver", asset=key, blocking=True,
                           description="Mart totals equal the same totals computed directly on silver."),
         dg.AssetCheckSpec("built_from_silver_of_its_day", asset=key,
-                          description="Every silver input already holds data up to this ingestion day."),
+                          description="Every silver input was materialized for this ingestion day before the mart was built."),
     ]
 
 
-def evaluate(mart: Mart, key: dg.AssetKey, day: str, quality: dict[str, Any]) -> list[dg.AssetCheckResult]:
-    """Check results from the quality measures the gold job reported."""
+def silver_materialized(instance: dg.DagsterInstance, mart: Mart, day: str) -> dict[str, float | None]:
+    """When each silver input's partition `day` was last materialized (epoch seconds), None if never."""
+    stamps: dict[str, float | None] = {}
+    for table in mart.inputs:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(["silver", table]), asset_partitions=[day]), limit=1
+        ).records
+        stamps[table] = records[0].timestamp if records else None
+    return stamps
+
+
+def evaluate(mart: Mart, key: dg.AssetKey, quality: dict[str, Any], silver: dict[str, float | None]) -> list[dg.AssetCheckResult]:
+    """Check results from the quality measures the gold job reported and silver's materialization record."""
     negative = quality.get("negative_measures", {})
     reconciliation = quality.get("reconciliation", {})
-    stale = {t: d for t, d in (quality.get("silver_days") or {}).items() if d is None or d < day}
+    stale = sorted(t for t, stamp in silver.items() if stamp is None)
     return [
         dg.AssetCheckResult(check_name="grain_is_unique", asset_key=key, passed=quality.get("grain_duplicates", 1) == 0,
                             metadata={"duplicate_grain_keys": quality.get("grain_duplicates", -1)}),
@@ -38,7 +49,8 @@ def evaluate(mart: Mart, key: dg.AssetKey, day: str, quality: dict[str, Any]) ->
                             passed=bool(reconciliation) and all(r["equal"] for r in reconciliation.values()),
                             metadata={"totals": dg.MetadataValue.json(reconciliation)}),
         dg.AssetCheckResult(check_name="built_from_silver_of_its_day", asset_key=key, passed=not stale,
-                            metadata={"silver_days": dg.MetadataValue.json(quality.get("silver_days") or {})}),
+                            metadata={"missing_silver_partitions": ", ".join(stale) or "none",
+                                      "silver_latest_days": dg.MetadataValue.json(quality.get("silver_days") or {})}),
     ]
 
 
@@ -63,6 +75,7 @@ def build_gold_asset(mart: Mart) -> dg.AssetsDefinition:
     def _gold(context: dg.AssetExecutionContext, glue: GlueJobs, warehouse: Warehouse, catalog: Catalog,
               metrics: Metrics) -> dg.MaterializeResult:
         day = context.partition_key
+        silver = silver_materialized(context.instance, mart, day)
         started = time.monotonic()
         run = glue.run(context, "gold_build", {"mart": mart.name, "ingestion_date": day, "silver_path": warehouse.uri("silver"),
                                                "gold_path": warehouse.uri("gold"), "run_id": context.run_id})
@@ -70,7 +83,7 @@ def build_gold_asset(mart: Mart) -> dg.AssetsDefinition:
         catalog.refresh(context, "gold", mart.name, warehouse.uri("gold", mart.name))
         return dg.MaterializeResult(
             metadata={**job_metadata(run.metadata, run.run_id), "totals": dg.MetadataValue.json(run.metadata.get("totals") or {})},
-            check_results=evaluate(mart, key, day, run.metadata.get("quality") or {}),
+            check_results=evaluate(mart, key, run.metadata.get("quality") or {}, silver),
         )
 
     return _gold

@@ -12,13 +12,13 @@ from lakehouse.resources import LakehouseSnowflake, Warehouse
 from lakehouse.resources.io_manager import read_table
 
 
-def measures(table: pa.Table, mart: Mart) -> list[str]:
-    """The numeric non-grain columns whose totals must match between gold and Snowflake."""
-    return [f.name for f in table.schema if f.name not in mart.grain
-            and (pa.types.is_integer(f.type) or pa.types.is_decimal(f.type))]
+def measures(table: pa.Table, mart: Mart) -> dict[str, int]:
+    """The numeric non-grain columns whose totals must match between gold and Snowflake, with their scale."""
+    return {f.name: f.type.scale if pa.types.is_decimal(f.type) else 0 for f in table.schema
+            if f.name not in mart.grain and (pa.types.is_integer(f.type) or pa.types.is_decimal(f.type))}
 
 
-def gold_totals(table: pa.Table, columns: list[str]) -> dict[str, Decimal]:
+def gold_totals(table: pa.Table, columns: dict[str, int]) -> dict[str, Decimal]:
     """Row count and exact sums of the gold Parquet (empty sums are 0)."""
     sums = {c: pc.sum(table[c]).as_py() for c in columns}
     return {"rows": Decimal(table.num_rows), **{c: Decimal(str(v if v is not None else 0)) for c, v in sums.items()}}
