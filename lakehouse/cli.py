@@ -147,6 +147,21 @@ def _json_value(value: object) -> object:
     return str(value)
 
 
+@main.command("deploy-glue")
+def deploy_glue() -> None:
+    """Upload glue_scripts to the scripts bucket (SSE-KMS) and create or update every Glue job (aws profile)."""
+    from lakehouse.deploy import deploy_glue_jobs
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from error
+    if not settings.is_aws:
+        raise click.ClickException("deploy-glue needs LAKEHOUSE_ENV=aws and the aws profile's variables")
+    for job, script in deploy_glue_jobs(settings).items():
+        console.print(f"{job}: {script}")
+
+
 @main.command("serve-api")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8765, show_default=True)

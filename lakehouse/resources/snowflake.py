@@ -63,13 +63,17 @@ class LakehouseSnowflake(SnowflakeResource):
     def totals(self, table_name: str, measures: dict[str, int]) -> dict[str, Decimal]:
         """Row count and the exact sum of each measure column, given with its scale (empty sums read as 0).
 
-        The sum is cast to NUMBER(38, scale): exact in Snowflake, and it keeps fakesnow from summing in doubles.
+        Each column is summed as integer units of its scale (NUMBER(38,0)): exact in Snowflake, and it
+        keeps fakesnow, whose SUM of wide decimals returns a double, exact as well.
         """
-        selects = ", ".join(["TO_VARCHAR(COUNT(*))",
-                             *(f"TO_VARCHAR(CAST(SUM({quote(m)}) AS NUMBER(38,{scale})))" for m, scale in measures.items())])
+        selects = ", ".join(["TO_VARCHAR(COUNT(*))", *(
+            f"TO_VARCHAR(SUM(CAST({quote(m)} * {10 ** scale} AS NUMBER(38,0))))" for m, scale in measures.items()
+        )])
         with self.get_connection() as conn:
             row = conn.cursor().execute(f"SELECT {selects} FROM {quote(table_name)}").fetchone()
-        return {"rows": Decimal(row[0]), **{m: Decimal(v or 0) for m, v in zip(measures, row[1:])}}
+        return {"rows": Decimal(row[0]), **{
+            m: Decimal(v or 0).scaleb(-scale) for (m, scale), v in zip(measures.items(), row[1:])
+        }}
 
 
 class FakesnowResource(LakehouseSnowflake):
