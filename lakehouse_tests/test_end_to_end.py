@@ -153,3 +153,26 @@ def test_rerunning_a_silver_partition_through_the_dagster_cli_changes_nothing(wo
     assert done.returncode == 0, done.stderr[-4000:]
     assert "RUN_SUCCESS" in done.stderr + done.stdout
     assert con.execute(snapshot).fetchall() == before
+
+
+@pytest.mark.parametrize("number", range(1, 23), ids=lambda n: f"q{n:02d}")
+def test_tpch_queries_on_pipeline_silver_match_duckdb_on_clean_data(world, number: int) -> None:
+    from lakehouse.resources import DuckDBAthena, LocalCatalog
+    from lakehouse_tests.test_queries import REFERENCE, TPCH, _assert_same
+
+    root, _, _ = world
+    engine = DuckDBAthena(catalog=LocalCatalog(path=str(root / "catalog")))
+    reference = duckdb.connect()
+    for spec in SILVER_SPECS:
+        reference.execute(f"CREATE VIEW {spec.name} AS SELECT * FROM read_parquet('{root / 'sources' / 'tpch' / spec.name}.parquet')")
+    _assert_same(engine.query((TPCH / f"q{number:02d}.sql").read_text()), reference.sql(REFERENCE[number]).to_arrow_table())
+
+
+def test_every_bronze_table_is_queryable_through_the_catalog(world) -> None:
+    from lakehouse.resources import DuckDBAthena, LocalCatalog
+
+    root, manifest, _ = world
+    engine = DuckDBAthena(catalog=LocalCatalog(path=str(root / "catalog")))
+    for table, entry in manifest["tables"].items():
+        rows = engine.query(f"SELECT count(*) AS n FROM bronze.{table}").column(0)[0].as_py()
+        assert rows == entry["totals"]["rows_delivered"], table

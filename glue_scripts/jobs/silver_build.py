@@ -202,14 +202,12 @@ def build_web_events(spark: SparkSession, job: SilverArgs) -> dict[str, Any]:
     quarantine = keep_run_ids(web.web_quarantine_rows(events), previous_q, on, job.run_id)
     _write(quarantine, quarantine_table, job.day)
     counts = events.agg(
-        F.count(F.lit(1)).alias("n"), F.sum(F.col(web.DUPLICATE).cast("int")).alias("dups"),
-        F.sum((~F.col(web.DUPLICATE) & (F.size(RULES_COL) > 0)).cast("int")).alias("bad"),
+        F.count(F.lit(1)).alias("n"), F.sum((F.size(RULES_COL) > 0).cast("int")).alias("bad"),
     ).first()
-    bad_rules = events.where(~F.col(web.DUPLICATE) & (F.size(RULES_COL) > 0)).groupBy(RULES_COL).count().collect()
+    bad_rules = events.where(F.size(RULES_COL) > 0).groupBy(RULES_COL).count().collect()
     bad = int(counts["bad"] or 0)
-    dups = int(counts["dups"] or 0)
     return {
-        "bronze_rows": int(counts["n"]), "contributing": int(counts["n"]) - dups - bad, "exact_duplicates": dups,
+        "bronze_rows": int(counts["n"]), "contributing": int(counts["n"]) - bad, "exact_duplicates": 0,
         "superseded": 0, "quarantined": bad,
         "quarantined_by_rule": rule_counts((r[RULES_COL], int(r["count"])) for r in bad_rules),
         "held": 0, "released": 0, "replaced": 0, "rows": read_table(spark, silver_table).count(),

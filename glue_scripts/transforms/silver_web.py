@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from glue_scripts.transforms.silver_standardize import LINEAGE, RULES_COL
@@ -15,7 +15,6 @@ WEB_METADATA: tuple[str, ...] = ("_ingestion_date", "_source_ref", "_record_hash
 TS_FORMAT = "dd/MMM/yyyy:HH:mm:ss Z"
 TS_REGEX = r"^\d{2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}$"
 BOT_REGEX = r"(?i)(bot|crawler|spider)"
-DUPLICATE = "_duplicate"
 
 
 def path_key(path: Column, segment: str, param: str) -> Column:
@@ -40,7 +39,11 @@ def conform_logs(bronze: DataFrame) -> DataFrame:
 
 
 def standardize_logs(raw: DataFrame) -> DataFrame:
-    """Typed event columns, the raw log columns under `_raw_<name>`, `_rules`, and `_duplicate` per (source, line)."""
+    """Typed event columns, the raw log columns under `_raw_<name>`, and `_rules`.
+
+    Identical lines in one file are separate requests (same client, second and path), so nothing is
+    deduplicated: a file is never ingested twice into one bronze partition, which replaces itself.
+    """
     ts_text = F.trim(F.col("ts"))
     ts = F.when(ts_text.rlike(TS_REGEX), F.to_timestamp(ts_text, TS_FORMAT))
     status_ok = F.col("status").rlike(r"^[0-9]{1,9}$")
@@ -50,7 +53,6 @@ def standardize_logs(raw: DataFrame) -> DataFrame:
         F.array_sort(F.filter(F.array(F.when(ts.isNull(), F.lit("unparseable_date")),
                                       F.when(bad_number, F.lit("unparseable_number"))), lambda r: r.isNotNull()))
     )
-    first = Window.partitionBy("_source_ref", "raw_line").orderBy("_record_hash")
     typed = {
         "ts": ts,
         "client": F.col("client"),
@@ -69,18 +71,17 @@ def standardize_logs(raw: DataFrame) -> DataFrame:
         *[F.col(c) for c in LINEAGE],
         *[F.col(c).alias(f"_raw_{c}") for c in LOG_RAW],
         rules.alias(RULES_COL),
-        (F.row_number().over(first) > 1).alias(DUPLICATE),
     )
 
 
 def web_silver_rows(events: DataFrame) -> DataFrame:
     """The silver rows (no `_run_id` yet): kept lines without a failed rule."""
-    kept = events.where(~F.col(DUPLICATE) & (F.size(RULES_COL) == 0))
+    kept = events.where(F.size(RULES_COL) == 0)
     return kept.select(*WEB_COLUMNS, *[c for c in WEB_METADATA if c != "_run_id"])
 
 
 def web_quarantine_rows(events: DataFrame) -> DataFrame:
     """The quarantine rows (no `_run_id` yet): kept lines with a failed rule, raw values as delivered."""
-    bad = events.where(~F.col(DUPLICATE) & (F.size(RULES_COL) > 0))
+    bad = events.where(F.size(RULES_COL) > 0)
     return bad.select(*[F.col(f"_raw_{c}").alias(c) for c in LOG_RAW], RULES_COL,
                       F.lit("rejected").alias("_status"), *LINEAGE)

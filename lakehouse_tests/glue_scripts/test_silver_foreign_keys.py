@@ -60,11 +60,11 @@ def test_web_events_job(tmp_path: Path, spark: SparkSession) -> None:
     write_bronze(tmp_path, "logs__web_access", D1, [good, good, bot, bad, {**good, "_source_ref": "other.gz"}])
     result = build(tmp_path, "web_events", D1)
     keys = ("bronze_rows", "contributing", "exact_duplicates", "quarantined")
-    assert [result[k] for k in keys] == [5, 3, 1, 1]
-    assert result["quarantined_by_rule"] == {"malformed_line": 1} and result["rows"] == 3
+    assert [result[k] for k in keys] == [5, 4, 0, 1]
+    assert result["quarantined_by_rule"] == {"malformed_line": 1} and result["rows"] == 4
     rows = sorted(current_web(tmp_path, spark), key=lambda r: (r["path"], r["_source_ref"]))
     assert [(r["customer_key"], r["part_key"], r["is_bot"], r["bytes"]) for r in rows] == [
-        (5, None, False, 10), (5, None, False, 10), (None, 3, True, None)]
+        (5, None, False, 10), (5, None, False, 10), (5, None, False, 10), (None, 3, True, None)]
     assert [r["raw_line"] for r in quarantine(tmp_path, "web_events", D1)] == ["garbage"]
     before = contents(tmp_path, "silver", "web_events")
     build(tmp_path, "web_events", D1, run_id="again")
