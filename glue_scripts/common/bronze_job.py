@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 
 from glue_scripts.common import spark_io
 from glue_scripts.common.entry import require
 from glue_scripts.common.fs import join
 from glue_scripts.common.specs import BRONZE_BY_NAME, BronzeSpec
-from glue_scripts.transforms.bronze import schema_of, window
+from glue_scripts.transforms.bronze import schema_of, window, with_metadata
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,16 @@ class BronzeArgs:
     def window(self) -> tuple[str, str]:
         """The partition's watermark window ('D 00:00:00', 'D+1 00:00:00')."""
         return window(self.ingestion_date)
+
+    def stamp(self, raw: DataFrame, source_ref: Column) -> DataFrame:
+        """The raw rows with this run's ingestion metadata; `source_ref` says where each row came from."""
+        return with_metadata(raw, self.spec.columns, ingestion_date=self.ingestion_date,
+                             source_system=self.spec.source, source_ref=source_ref, run_id=self.run_id)
+
+
+def landing_ref(files: list[Any], folder: str, corrupt: list[dict[str, str]]) -> str:
+    """The partition-level source reference of a landing-zone job: how many files, where, how many quarantined."""
+    return f"{len(files)} file(s) under {folder}" + (f", {len(corrupt)} quarantined" if corrupt else "")
 
 
 def bronze_args(args: dict[str, str], job: str) -> BronzeArgs:

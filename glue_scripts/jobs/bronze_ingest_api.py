@@ -12,7 +12,6 @@ from pyspark.sql import types as T
 from glue_scripts.common.api_client import ApiClient
 from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, write_bronze
 from glue_scripts.common.entry import main, require
-from glue_scripts.transforms.bronze import with_metadata
 
 JOB = "bronze_ingest_api"
 PATHS = {"customers": "/v1/customers"}
@@ -35,9 +34,7 @@ def ingest(spark: SparkSession, job: BronzeArgs, client: ApiClient, limit: int) 
     schema = T.StructType([T.StructField(n, T.StringType()) for n in names])
     rows = [tuple(r.get(n) for n in names[:-1]) + (cursor,) for cursor, r in records]
     raw = spark.createDataFrame(rows, schema)
-    bronze = with_metadata(
-        raw, spec.columns, ingestion_date=job.ingestion_date, source_system=spec.source, source_ref=F.col(PAGE), run_id=job.run_id
-    )
+    bronze = job.stamp(raw, F.col(PAGE))
     ref = f"GET {client.base_url.rstrip('/')}{path} updated_since={start} updated_until={end}, {pages} page(s)"
     return write_bronze(bronze, job, source_rows=len(records), source_ref=ref)
 

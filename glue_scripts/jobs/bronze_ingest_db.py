@@ -11,7 +11,6 @@ from pyspark.sql import functions as F
 
 from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, write_bronze
 from glue_scripts.common.entry import main, require
-from glue_scripts.transforms.bronze import with_metadata
 
 JOB = "bronze_ingest_db"
 DRIVERS = {"jdbc:sqlite:": "org.sqlite.JDBC", "jdbc:postgresql:": "org.postgresql.Driver"}
@@ -88,9 +87,7 @@ def ingest(spark: SparkSession, job: BronzeArgs, url: str, props: dict[str, str]
     start, end = job.window
     ref = f"{spec.entity} updated_at in [{start}, {end})"
     raw, source_rows = read_window(spark, job, url, props)
-    bronze = with_metadata(
-        raw, spec.columns, ingestion_date=job.ingestion_date, source_system=spec.source, source_ref=F.lit(ref), run_id=job.run_id
-    )
+    bronze = job.stamp(raw, F.lit(ref))
     try:
         return write_bronze(bronze, job, source_rows=source_rows, source_ref=ref)
     finally:

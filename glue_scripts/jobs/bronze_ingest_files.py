@@ -9,11 +9,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, write_bronze
+from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, landing_ref, write_bronze
 from glue_scripts.common.entry import main, require
 from glue_scripts.common.fs import join
 from glue_scripts.common.landing import LandingFile, list_files, read_header, vet_files
-from glue_scripts.transforms.bronze import CORRUPT, FIELDS, expand_fields, json_lines, with_metadata
+from glue_scripts.transforms.bronze import CORRUPT, FIELDS, expand_fields, json_lines
 
 JOB = "bronze_ingest_files"
 SOURCE_FILE = "_source_file"
@@ -70,16 +70,9 @@ def ingest(spark: SparkSession, job: BronzeArgs, landing_path: str) -> dict[str,
         empty = T.StructType([T.StructField(c, T.StringType()) for c in (*spec.columns, CORRUPT, SOURCE_FILE)])
         raw = spark.createDataFrame([], empty)
     source_rows = raw.count()
-    bronze = with_metadata(
-        raw,
-        spec.columns,
-        ingestion_date=job.ingestion_date,
-        source_system=spec.source,
-        source_ref=F.col(SOURCE_FILE),
-        run_id=job.run_id,
-    )
-    ref = f"{len(files)} file(s) under {folder}" + (f", {len(corrupt)} quarantined" if corrupt else "")
-    return write_bronze(bronze, job, source_rows=source_rows, source_ref=ref, corrupt_files=corrupt)
+    bronze = job.stamp(raw, F.col(SOURCE_FILE))
+    return write_bronze(bronze, job, source_rows=source_rows, source_ref=landing_ref(files, folder, corrupt),
+                        corrupt_files=corrupt)
 
 
 def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, write_bronze
+from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, landing_ref, write_bronze
 from glue_scripts.common.entry import main, require
 from glue_scripts.common.fs import join
 from glue_scripts.common.landing import list_files, vet_files
-from glue_scripts.transforms.bronze import parse_log_lines, with_metadata
+from glue_scripts.transforms.bronze import parse_log_lines
 
 JOB = "bronze_ingest_logs"
 SOURCE_FILE = "_source_file"
@@ -32,17 +32,10 @@ def ingest(spark: SparkSession, job: BronzeArgs, landing_path: str) -> dict[str,
         lines = spark.createDataFrame([], schema)
     parsed = parse_log_lines(lines).cache()
     counts = parsed.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("_parse_error").cast("int")).alias("bad")).first()
-    bronze = with_metadata(
-        parsed,
-        spec.columns,
-        ingestion_date=job.ingestion_date,
-        source_system=spec.source,
-        source_ref=F.col(SOURCE_FILE),
-        run_id=job.run_id,
-    )
-    ref = f"{len(files)} file(s) under {folder}" + (f", {len(corrupt)} quarantined" if corrupt else "")
+    bronze = job.stamp(parsed, F.col(SOURCE_FILE))
     try:
-        result = write_bronze(bronze, job, source_rows=counts["n"], source_ref=ref, corrupt_files=corrupt)
+        result = write_bronze(bronze, job, source_rows=counts["n"], source_ref=landing_ref(files, folder, corrupt),
+                              corrupt_files=corrupt)
     finally:
         parsed.unpersist()
     return {**result, "parse_failures": int(counts["bad"] or 0)}
