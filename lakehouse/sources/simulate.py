@@ -61,7 +61,10 @@ def simulate(root: Path, sf: float = 0.01, days: int = 3, seed: int = DEFAULT_SE
         files = write_files(con, tpch_dir, staging, dates, sizes, faulters, _rng(seed, "files"), tally)
         bar.update(task, description="web logs")
         orders_per_day = [counts.get(i, (0, 0))[0] for i in range(days)]
-        logs = write_logs(staging, dates, orders_per_day, sizes["customer"], sizes["part"], _rng(seed, "logs"), tally)
+        web_truth = root / "sources" / "truth" / "web_events.parquet"
+        logs = write_logs(staging, dates, orders_per_day, sizes["customer"], sizes["part"], _rng(seed, "logs"), tally,
+                          web_truth)
+        logs["truth"] = web_truth.relative_to(root).as_posix()
         con.close()
         manifest = {
             "scale_factor": sf, "seed": seed, "start_date": str(start_date), "days": day_names,
