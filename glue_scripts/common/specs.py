@@ -20,6 +20,7 @@ RULES: tuple[str, ...] = (
     "unparseable_date",
     "unparseable_number",
     "negative_quantity",
+    "unaccepted_value",
     "unknown_foreign_key",
     "wrong_column_count",
     "malformed_line",

@@ -55,6 +55,9 @@ CASES: list[tuple[dict[str, Any], list[str]]] = [
     ({"updated_at": "2024-01-01"}, ["unparseable_date"]),
     ({"l_quantity": "-1"}, ["negative_quantity"]),
     ({"l_discount": "-0.04", "l_tax": "x"}, ["negative_quantity", "unparseable_number"]),
+    ({"l_returnflag": "X"}, ["unaccepted_value"]),
+    ({"l_linestatus": " o ", "l_returnflag": " r"}, []),
+    ({"l_linestatus": "OF", "l_quantity": "-2"}, ["negative_quantity", "unaccepted_value"]),
     ({"l_orderkey": "", "l_quantity": "-1", "_corrupt_record": "1,2,3"}, ["wrong_column_count"]),
     ({"l_shipdate": "", "l_quantity": None}, []),
 ]
