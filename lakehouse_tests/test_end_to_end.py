@@ -2,7 +2,10 @@
 
 Silver must equal the clean TPC-H tables exactly, quarantine must hold exactly the seeded bad rows,
 bronze must hold every delivered row, gold must equal an independent DuckDB computation on the clean
-TPC-H data, and Snowflake must equal gold.
+TPC-H data and the simulator's web truth, and Snowflake must equal gold.
+
+CI runs it at SF 0.01 over 3 days; `LAKEHOUSE_TRUTH_SF=0.1 pytest lakehouse_tests/test_end_to_end.py`
+runs the same test at a larger scale factor.
 """
 
 import json
@@ -25,6 +28,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 LAKEHOUSE = str(Path(sys.executable).with_name("lakehouse"))
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
+SCALE_FACTOR = os.environ.get("LAKEHOUSE_TRUTH_SF", "0.01")
 
 
 def _env(root: Path) -> dict[str, str]:
@@ -35,8 +39,8 @@ def _env(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict, subprocess.CompletedProcess]]:
     root = tmp_path_factory.mktemp("lakehouse")
-    done = subprocess.run([LAKEHOUSE, "run", "--root", str(root)], cwd=REPO, env=_env(root),
-                          capture_output=True, text=True, timeout=1500)
+    done = subprocess.run([LAKEHOUSE, "run", "--root", str(root), "--sf", SCALE_FACTOR], cwd=REPO, env=_env(root),
+                          capture_output=True, text=True, timeout=7200)
     manifest = json.loads((root / "sources" / "manifest.json").read_text())
     yield root, manifest, done
 
