@@ -85,7 +85,10 @@ def test_bucket_policies_deny_plain_transport_and_unencrypted_puts(aws_deploymen
         sse = statements["DenyUnencryptedObjectUploads"]
         assert (sse["Effect"], sse["Principal"], sse["Action"], sse["Resource"]) == (
             "Deny", "*", "s3:PutObject", f"arn:aws:s3:::{name}/*")
-        assert sse["Condition"] == {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+        assert sse["Condition"] == {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+        other_key = statements["DenyOtherKmsKeys"]
+        assert other_key["Condition"] == {"StringNotEqualsIfExists": {
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": aws_deployment.outputs["KmsKeyArn"]}}
     # By default only what moto evaluates correctly is installed: no layer policy, the log-delivery grant.
     s3 = client(env, "s3")
     with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
