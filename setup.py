@@ -28,6 +28,7 @@ setup(
         "duckdb>=1.1",
         "sqlglot>=25",
         "fakesnow>=0.9",
+        "fsspec>=2024.1",
         "tpchgen-cli>=1.0",
         "psycopg2-binary>=2.9",
         "requests>=2.31",

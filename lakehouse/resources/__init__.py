@@ -75,6 +75,8 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             database=settings.snowflake_database,
             schema="GOLD",
             gold_stage=settings.snowflake_gold_stage,
+            gold_uri=settings.uri("gold"),
+            storage_integration=settings.snowflake_storage_integration,
             **({"warehouse": settings.snowflake_warehouse} if settings.snowflake_warehouse else {}),
         ),
         "sources": sources,

@@ -1,15 +1,25 @@
 """Snowflake: dagster-snowflake's SnowflakeResource, plus how gold Parquet reaches a Snowflake table.
 
-In aws the marts load with `COPY INTO` from an external stage on the gold S3 prefix (a storage
-integration); locally fakesnow stands in, loaded the same way from an internal stage after `PUT`.
+In aws the marts load with `COPY INTO` from an external stage on the gold S3 prefix, created with the
+storage integration if missing; locally fakesnow stands in, loaded the same way from an internal
+stage after `PUT`. Either way one transaction deletes the table's rows and copies the mart back in,
+with `FORCE` so files Snowflake loaded before are not skipped: a re-publish replaces, never doubles.
+
+fakesnow 0.12.1 accepts the external stage (it records URL, type EXTERNAL and cloud AWS; it ignores
+STORAGE_INTEGRATION and the stage's FILE_FORMAT) and turns `COPY INTO ... FROM @stage/path/` into a
+DuckDB `glob('s3://.../path/*')` and `read_parquet` per file. It uses no boto3 and never reads
+AWS_ENDPOINT_URL: DuckDB itself must read s3://, and this DuckDB has no httpfs. So, standing in for
+the storage integration, `FakesnowResource` registers pyarrow's S3 client (honouring
+AWS_ENDPOINT_URL, e.g. a moto server) with DuckDB through fsspec when its gold stage is on S3.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
-from decimal import Decimal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +27,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from dagster_snowflake import SnowflakeResource
 
+from glue_scripts.common.fs import filesystem_for
+
+OBJECT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}")
+S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]*[a-z0-9](/[^'\\]*)?")
+
 
 class LakehouseSnowflake(SnowflakeResource):
     """SnowflakeResource that knows where gold lives: an external stage on the gold bucket, or none (PUT)."""
 
     gold_stage: str = ""
+    gold_uri: str = ""
+    storage_integration: str = ""
 
     def publish(self, table_name: str, data: pa.Table, stage_path: str) -> int:
         """Replace `table_name` with `data` in one transaction (create, delete, COPY INTO); return rows loaded."""
@@ -46,19 +63,32 @@ class LakehouseSnowflake(SnowflakeResource):
             return int(cur.execute(f"SELECT COUNT(*) FROM {quote(table_name)}").fetchone()[0])
 
     def _stage_files(self, cur: Any, table_name: str, data: pa.Table, stage_path: str) -> str:
-        """The stage location holding the mart's Parquet: the external gold stage, or an internal one after PUT.
+        """Where the mart's Parquet is staged: `<mart>/` of the external gold stage, or an internal stage after PUT.
 
         The internal stage holds one file per mart, overwritten by each PUT, so no stale file is loaded;
         COPY uses FORCE because Snowflake would otherwise skip a file it loaded before.
         """
         if self.gold_stage:
-            return f"@{self.gold_stage}/{stage_path.strip('/')}/"
+            cur.execute(self.external_stage_ddl())
+            return f"@{self.gold_stage.upper()}/{stage_path.strip('/')}/"
         cur.execute("CREATE STAGE IF NOT EXISTS GOLD_STAGE")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{table_name}.parquet"
             pq.write_table(data, path)
             cur.execute(f"PUT file://{path} @GOLD_STAGE/{table_name}/ AUTO_COMPRESS = FALSE OVERWRITE = TRUE")
         return f"@GOLD_STAGE/{table_name}/"
+
+    def external_stage_ddl(self) -> str:
+        """`CREATE STAGE IF NOT EXISTS` for the gold stage: the gold prefix, read through the storage integration."""
+        for name, value in (("gold_stage", self.gold_stage), ("storage_integration", self.storage_integration)):
+            if not OBJECT_NAME.fullmatch(value):
+                raise ValueError(f"{name} must be an unquoted Snowflake object name, not {value!r}")
+        if not S3_URI.fullmatch(self.gold_uri):
+            raise ValueError(f"gold_uri must be the s3:// URI of the gold layer, not {self.gold_uri!r}")
+        return (
+            f"CREATE STAGE IF NOT EXISTS {self.gold_stage.upper()} URL = '{self.gold_uri.rstrip('/')}/' "
+            f"STORAGE_INTEGRATION = {self.storage_integration.upper()} FILE_FORMAT = (TYPE = PARQUET)"
+        )
 
     def totals(self, table_name: str, measures: dict[str, int]) -> dict[str, Decimal]:
         """Row count and the exact sum of each measure column, given with its scale (empty sums read as 0).
@@ -77,7 +107,7 @@ class LakehouseSnowflake(SnowflakeResource):
 
 
 class FakesnowResource(LakehouseSnowflake):
-    """The same resource whose connections go to fakesnow, persisted under `db_path` (local profile)."""
+    """The same resource whose connections go to fakesnow, persisted under `db_path` (local profile; aws in tests)."""
 
     db_path: str
 
@@ -87,12 +117,23 @@ class FakesnowResource(LakehouseSnowflake):
         import fakesnow
 
         Path(self.db_path).mkdir(parents=True, exist_ok=True)
+        database, schema = quote(self.database or "LAKEHOUSE"), quote(self.schema_ or "GOLD")
         with fakesnow.patch(db_path=self.db_path):
             with super().get_connection(raw_conn=raw_conn) as conn:
-                conn.cursor().execute(f"CREATE DATABASE IF NOT EXISTS {quote(self.database or 'LAKEHOUSE')}")
-                conn.cursor().execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.database or 'LAKEHOUSE')}.{quote(self.schema_ or 'GOLD')}")
-                conn.cursor().execute(f"USE SCHEMA {quote(self.database or 'LAKEHOUSE')}.{quote(self.schema_ or 'GOLD')}")
+                if self.gold_stage and self.gold_uri.startswith("s3://"):
+                    read_s3_through_arrow(conn._duck_conn)
+                conn.cursor().execute(f"CREATE DATABASE IF NOT EXISTS {database}")
+                conn.cursor().execute(f"CREATE SCHEMA IF NOT EXISTS {database}.{schema}")
+                conn.cursor().execute(f"USE SCHEMA {database}.{schema}")
                 yield conn
+
+
+def read_s3_through_arrow(duck_conn: Any) -> None:
+    """Let fakesnow's DuckDB (no httpfs here) read s3:// through pyarrow's S3 client, in the integration's stead."""
+    from fsspec.implementations.arrow import ArrowFSWrapper
+
+    if not duck_conn.filesystem_is_registered("s3"):
+        duck_conn.register_filesystem(ArrowFSWrapper(filesystem_for("s3://")[0]))
 
 
 def quote(identifier: str) -> str:
