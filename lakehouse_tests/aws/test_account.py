@@ -146,7 +146,8 @@ def test_glue_databases_jobs_crawlers_and_security_configuration(aws_account: di
         assert databases[layer]["LocationUri"] == f"s3://{bucket(env, layer)}/"
         crawler = glue.get_crawler(Name=f"lakehouse-{layer}-crawler")["Crawler"]
         assert crawler["DatabaseName"] == layer and crawler["Role"] == env["LAKEHOUSE_GLUE_ROLE_ARN"]
-        assert crawler["Targets"]["S3Targets"] == [{"Path": f"s3://{bucket(env, layer)}/"}]
+        assert crawler["Targets"]["S3Targets"] == [
+            {"Path": f"s3://{bucket(env, layer)}/", "Exclusions": ["_*/**", "**/_*/**", "**/_*"]}]
         assert crawler["CrawlerSecurityConfiguration"] == "lakehouse"
 
     deployed_scripts = {p.stem for p in (REPO / "glue_scripts" / "jobs").glob("*.py") if not p.stem.startswith("_")}
