@@ -12,12 +12,16 @@ from glue_scripts.common import writer
 from glue_scripts.common.fs import filesystem_for
 
 
-def write_partition(df: DataFrame, table_path: str, partition: str) -> dict[str, Any]:
-    """Replace one partition of a Parquet table with `df`; return rows, bytes, files and path."""
+def write_partition(
+    df: DataFrame, table_path: str, partition: str, sidecars: dict[str, bytes] | None = None
+) -> dict[str, Any]:
+    """Replace one partition with `df` and any `_`-named `sidecars` files; return rows, bytes, files and path."""
     write = writer.begin(table_path, partition)
     try:
         df.write.mode("overwrite").parquet(write.staging_path)
         stats = parquet_stats(write.staging_path)
+        for name, content in (sidecars or {}).items():
+            writer.write_sidecar(write, name, content)
         writer.commit(write)
     except BaseException:
         writer.abort(write)

@@ -2,6 +2,7 @@
 
 A partition is always either the complete old data or the complete new data. Readers skip the
 `_staging` and `_trash` folders because their names start with an underscore (Hive convention).
+`remove` drops a partition whole the same way (set aside into `_trash`, then deleted).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from glue_scripts.common.fs import filesystem_for, join
 
 STAGING = "_staging"
 TRASH = "_trash"
+REMOVED = "removed~"  # prefix of a trash entry set aside by `remove`: recover deletes it instead of restoring it
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,31 @@ def abort(write: PartitionWrite) -> None:
         fs.delete_dir(staging)
 
 
+def write_sidecar(write: PartitionWrite, name: str, content: bytes) -> None:
+    """Stage a small non-data file (its name must start with `_`, so readers skip it) beside a partition's data."""
+    if not name.startswith("_") or "/" in name:
+        raise ValueError(f"sidecar file names start with '_' and have no folder: {name!r}")
+    fs, staging = filesystem_for(write.staging_path)
+    fs.create_dir(staging, recursive=True)
+    with fs.open_output_stream(staging + "/" + name) as out:
+        out.write(content)
+
+
+def remove(table_path: str, partition: str) -> None:
+    """Drop one partition whole: renamed into `_trash` and deleted locally, its objects deleted on S3."""
+    fs, final = filesystem_for(join(table_path, partition))
+    if fs.get_file_info(final).type == pafs.FileType.NotFound:
+        return
+    if isinstance(fs, pafs.LocalFileSystem):
+        trash_root = filesystem_for(join(table_path, TRASH))[1]
+        os.makedirs(trash_root, exist_ok=True)
+        old = os.path.join(trash_root, f"{REMOVED}{partition.replace('/', '__')}-{uuid.uuid4().hex}")
+        os.replace(final, old)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        fs.delete_dir(final)
+
+
 def recover(table_path: str) -> None:
     """Restore partitions whose swap was interrupted between its two renames, and drop stale staging."""
     fs, table = filesystem_for(table_path)
@@ -74,6 +101,9 @@ def recover(table_path: str) -> None:
         return
     trash = os.path.join(table, TRASH)
     for entry in sorted(os.listdir(trash)) if os.path.isdir(trash) else []:
+        if entry.startswith(REMOVED):
+            shutil.rmtree(os.path.join(trash, entry), ignore_errors=True)
+            continue
         label = entry.rsplit("-", 1)[0]
         final = os.path.join(table, label.replace("__", "/"))
         if not os.path.exists(final):

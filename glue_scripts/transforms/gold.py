@@ -1,20 +1,27 @@
-"""Gold marts: the registry of every mart (its silver inputs, grain, description and pure build function).
+"""Gold marts: the registry of every mart (its silver inputs, grain, description, build and partials).
 
-Every mart is a full recompute from the current silver tables (the union of all their
-`ingestion_date=*` partitions), written over the whole mart folder in one atomic swap; the
-`--ingestion_date` a build runs for only labels the run. Full recompute keeps late corrections to
-any silver row (an order restated, a customer moved to another nation) right without tracking them.
+Every mart is written over its whole folder in one atomic swap and always equals a full recompute from the
+current silver tables (the union of all their `ingestion_date=*` partitions); the `--ingestion_date` a build
+runs for only labels the run. How each mart gets there:
 
-Marts that could be made incremental, and how:
-- `pricing_summary`, `part_demand`, `supplier_delivery_performance`: additive measures keyed by a
-  ship period; recompute only the periods touched by the lineitem rows of new silver partitions
-  and swap those period partitions (averages and ratios are recomputed from the stored sums/counts).
-- `daily_revenue`: keyed by o_orderdate; recompute the order dates of changed orders or lines, but a
-  customer changing nation or segment moves history between groups, so it needs a full rebuild then.
-- `web_traffic_daily`: recompute only the event dates in new web_events partitions plus the day
-  before (a session crossing midnight counts on its start day).
-- `customer_lifetime_value`: recompute only customers with new orders, lines or web events; sessions
-  spanning partitions make the web measures the hard part, so it stays a full recompute.
+Incremental (`partials` set; mechanism in `gold_incremental.py`): one partial aggregate per lineitem silver
+partition, recomputed only when that partition's files change (a new day, a re-run, an older partition
+rewritten because it lost a key) and dropped when it disappears; the mart sums the partials, so a late
+correction moves a line out of its old partition's partial and into its new one.
+- `pricing_summary`: partials per ship month x flags hold the sums and the non-null counts behind each
+  average; averages are recomputed from them exactly as Spark's `avg` divides, so decimals match exactly.
+- `supplier_delivery_performance`: partials per l_suppkey x ship year hold line and late counts; supplier
+  names (a dimension that changes on its own) are joined and late_ratio computed after summing.
+
+Full recompute, and why:
+- `part_demand`: additive, but its group (brand x type) comes from `part`, so a partial would have to be keyed
+  by l_partkey x ship month, which is about as many rows as the lineitem partition it summarizes.
+- `daily_revenue`: its groups come from orders and customer joins; an order or customer restated in a later
+  day (a customer moving nation or segment) moves history between groups that no lineitem partition tracks.
+- `customer_lifetime_value`: per customer over orders, lines and web sessions; the same late joins apply,
+  and `orders`, first/last dates and sessions are distinct counts or extremes, not sums.
+- `web_traffic_daily`: sessions are cut by a 30-minute gap per client and can span partitions and midnight,
+  and unique customers and top parts are distinct counts and rankings, not sums.
 """
 
 from __future__ import annotations
@@ -36,18 +43,38 @@ WEB_EVENTS = "web_events"
 
 
 @dataclass(frozen=True)
+class Partials:
+    """How an additive mart is rebuilt from partial aggregates, one per partition of its `source` silver table."""
+
+    source: str
+    keys: tuple[str, ...]
+    # (source rows, extra group columns) -> rows per extra columns x `keys` with additive measures only
+    partial: Callable[[DataFrame, tuple[str, ...]], DataFrame]
+    # (partials summed to `keys`, the mart's other inputs in registry order) -> the mart
+    finish: Callable[..., DataFrame]
+    # bump when `partial` changes meaning, so every stored partial is recomputed
+    version: int = 1
+
+
+@dataclass(frozen=True)
 class Mart:
-    """One gold mart: the silver tables it reads, its grain (unique key columns) and how it is built."""
+    """One gold mart: its silver inputs, grain (unique key columns), full build, and partials if incremental."""
 
     name: str
     inputs: tuple[str, ...]
     grain: tuple[str, ...]
     description: str
     build: Callable[..., DataFrame]
+    partials: Partials | None = None
 
 
 def _clv(customer: DataFrame, orders: DataFrame, lineitem: DataFrame, web_events: DataFrame) -> DataFrame:
     return gold_sales.customer_lifetime_value(customer, orders, lineitem, gold_web.customer_web_activity(web_events))
+
+
+def _pricing_from_partials(partials: DataFrame) -> DataFrame:
+    types = {f.name: f.dataType for f in input_schema("lineitem").fields}
+    return gold_sales.pricing_from_partials(partials, types)
 
 
 MARTS: tuple[Mart, ...] = (
@@ -65,6 +92,7 @@ MARTS: tuple[Mart, ...] = (
         ("ship_month", "l_returnflag", "l_linestatus"),
         "Grain: ship month x return flag x line status. Measures: TPC-H Q1 sums, averages and count_order.",
         gold_sales.pricing_summary,
+        Partials("lineitem", gold_sales.PRICING_KEYS, gold_sales.pricing_partial, _pricing_from_partials),
     ),
     Mart(
         "customer_lifetime_value",
@@ -79,6 +107,8 @@ MARTS: tuple[Mart, ...] = (
         ("s_suppkey", "ship_year"),
         "Grain: supplier x ship year. Measures: line_items_shipped, late_receipts, late_ratio.",
         gold_sales.supplier_delivery_performance,
+        Partials("lineitem", gold_sales.SUPPLIER_KEYS, gold_sales.supplier_delivery_counts,
+                 gold_sales.supplier_delivery_from_counts),
     ),
     Mart(
         "web_traffic_daily",
@@ -130,9 +160,9 @@ def input_schema(table: str) -> T.StructType:
     return T.StructType([T.StructField(n, spark_type(t)) for n, t in columns])
 
 
-def conform_input(df: DataFrame, table: str) -> DataFrame:
-    """A silver table reduced to its data columns (metadata and partition columns dropped), typed as specified."""
-    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in input_schema(table).fields])
+def conform_input(df: DataFrame, table: str, keep: tuple[str, ...] = ()) -> DataFrame:
+    """A silver table reduced to `keep` and its data columns (other metadata and partition columns dropped), typed."""
+    return df.select(*keep, *[F.col(f.name).cast(f.dataType).alias(f.name) for f in input_schema(table).fields])
 
 
 def build_mart(name: str, inputs: dict[str, DataFrame]) -> DataFrame:

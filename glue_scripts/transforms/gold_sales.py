@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import DecimalType
 
 
 def net_price() -> Column:
@@ -55,6 +56,47 @@ def pricing_summary(lineitem: DataFrame) -> DataFrame:
     )
 
 
+PRICING_KEYS: tuple[str, ...] = ("ship_month", "l_returnflag", "l_linestatus")
+# averaged mart column -> (its lineitem column, the partial's sum and non-null count of that column)
+PRICING_AVERAGES: dict[str, tuple[str, str, str]] = {
+    "avg_qty": ("l_quantity", "sum_qty", "count_qty"),
+    "avg_price": ("l_extendedprice", "sum_base_price", "count_price"),
+    "avg_disc": ("l_discount", "sum_disc", "count_disc"),
+}
+
+
+def pricing_partial(lineitem: DataFrame, by: tuple[str, ...] = ()) -> DataFrame:
+    """Additive pieces of pricing_summary per `by` x its grain: sums, and the non-null counts behind each average."""
+    disc_price = net_price()
+    return lineitem.groupBy(*by, ship_month().alias("ship_month"), "l_returnflag", "l_linestatus").agg(
+        F.sum("l_quantity").alias("sum_qty"),
+        F.sum("l_extendedprice").alias("sum_base_price"),
+        F.sum(disc_price).alias("sum_disc_price"),
+        F.sum(disc_price * (F.lit(1) + F.col("l_tax"))).alias("sum_charge"),
+        F.sum("l_discount").alias("sum_disc"),
+        F.count("l_quantity").alias("count_qty"),
+        F.count("l_extendedprice").alias("count_price"),
+        F.count("l_discount").alias("count_disc"),
+        F.count(F.lit(1)).alias("count_order"),
+    )
+
+
+def decimal_average(total: Column, count: Column, column: DecimalType) -> Column:
+    """Spark's own `avg` of a `column`-typed decimal from its sum and non-null count, rounded the same way."""
+    buffer = DecimalType(min(column.precision + 10, 38), column.scale)
+    result = DecimalType(min(column.precision + 4, 38), min(column.scale + 4, 38))
+    quotient = total.cast(buffer) / count.cast(DecimalType(20, 0))
+    return F.when(count == 0, F.lit(None).cast(result)).otherwise(quotient.cast(result))
+
+
+def pricing_from_partials(partials: DataFrame, lineitem_types: dict[str, DecimalType]) -> DataFrame:
+    """pricing_summary from pricing_partial rows summed to its grain; averages are recomputed from sums and counts."""
+    averages = [decimal_average(F.col(total), F.col(count), lineitem_types[column]).alias(name)
+                for name, (column, total, count) in PRICING_AVERAGES.items()]
+    return partials.select(*PRICING_KEYS, "sum_qty", "sum_base_price", "sum_disc_price", "sum_charge", *averages,
+                           "count_order")
+
+
 def customer_lifetime_value(
     customer: DataFrame, orders: DataFrame, lineitem: DataFrame, web_activity: DataFrame
 ) -> DataFrame:
@@ -94,12 +136,24 @@ def customer_lifetime_value(
 
 def supplier_delivery_performance(lineitem: DataFrame, supplier: DataFrame) -> DataFrame:
     """One row per supplier x ship_year: line_items_shipped, late_receipts (receipt after commit), late_ratio."""
+    return supplier_delivery_from_counts(supplier_delivery_counts(lineitem), supplier)
+
+
+SUPPLIER_KEYS: tuple[str, ...] = ("s_suppkey", "ship_year")
+
+
+def supplier_delivery_counts(lineitem: DataFrame, by: tuple[str, ...] = ()) -> DataFrame:
+    """Per `by` x supplier x ship_year: line_items_shipped and late_receipts (receipt after commit), both additive."""
     late = F.when(F.col("l_receiptdate") > F.col("l_commitdate"), 1).otherwise(0)
-    per_year = lineitem.groupBy(F.col("l_suppkey").alias("s_suppkey"), F.year("l_shipdate").alias("ship_year")).agg(
+    return lineitem.groupBy(*by, F.col("l_suppkey").alias("s_suppkey"), F.year("l_shipdate").alias("ship_year")).agg(
         F.count(F.lit(1)).alias("line_items_shipped"),
         F.sum(late).cast("bigint").alias("late_receipts"),
     )
-    return per_year.join(supplier.select("s_suppkey", "s_name"), "s_suppkey", "left").select(
+
+
+def supplier_delivery_from_counts(counts: DataFrame, supplier: DataFrame) -> DataFrame:
+    """supplier_delivery_performance from supplier_delivery_counts at its grain: supplier names and late_ratio added."""
+    return counts.join(supplier.select("s_suppkey", "s_name"), "s_suppkey", "left").select(
         "s_suppkey",
         "ship_year",
         "s_name",

@@ -1,0 +1,39 @@
+"""writer: sidecar files swap in with their partition; a removed partition stays removed, even after recover."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from glue_scripts.common import writer
+
+PARTITION = "ingestion_date=2024-01-01"
+
+
+def test_sidecar_lands_with_its_partition_only_on_commit(tmp_path: Path) -> None:
+    table = tmp_path / "t"
+    write = writer.begin(str(table), PARTITION)
+    writer.write_sidecar(write, "_signature.json", b'{"signature": "x"}')
+    assert not (table / PARTITION).exists()
+    writer.commit(write)
+    assert (table / PARTITION / "_signature.json").read_bytes() == b'{"signature": "x"}'
+    with pytest.raises(ValueError, match="start with '_'"):
+        writer.write_sidecar(writer.begin(str(table), PARTITION), "signature.json", b"")
+
+
+def test_removed_partition_is_gone_and_recover_does_not_bring_it_back(tmp_path: Path) -> None:
+    table = tmp_path / "t"
+    for day in ("2024-01-01", "2024-01-02"):
+        writer.write_arrow(pa.table({"x": [1]}), str(table), f"ingestion_date={day}")
+    writer.remove(str(table), PARTITION)
+    writer.remove(str(table), "ingestion_date=2024-01-09")
+    assert sorted(p.name for p in table.glob("ingestion_date=*")) == ["ingestion_date=2024-01-02"]
+    # a crash after the rename and before the delete leaves the removed partition in the trash
+    writer.write_arrow(pa.table({"x": [1]}), str(table), PARTITION)
+    interrupted = table / writer.TRASH / f"{writer.REMOVED}{PARTITION}-0123abcd"
+    (table / PARTITION).rename(interrupted)
+    writer.recover(str(table))
+    assert not (table / PARTITION).exists() and not interrupted.exists()
+    assert (table / "ingestion_date=2024-01-02" / "part-00000.parquet").exists()

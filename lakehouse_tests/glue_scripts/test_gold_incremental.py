@@ -1,0 +1,173 @@
+"""gold_build incremental marts: partials per silver partition give exactly the full recompute, day after day."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import DecimalType
+
+from glue_scripts.common.specs import SILVER_BY_NAME
+from glue_scripts.common.writer import write_arrow
+from glue_scripts.jobs.gold_build import read_silver, run
+from glue_scripts.transforms import gold_incremental
+from glue_scripts.transforms.gold import MARTS, MARTS_BY_NAME, build_mart
+from glue_scripts.transforms.gold_sales import decimal_average
+
+INCREMENTAL = [m.name for m in MARTS if m.partials is not None]
+ARROW_TYPES = {"bigint": pa.int64(), "int": pa.int32(), "string": pa.string(), "date": pa.date32(),
+               "decimal(15,2)": pa.decimal128(15, 2)}
+D1, D2, D3 = "2024-01-01", "2024-01-02", "2024-01-03"
+
+
+@pytest.fixture(scope="module")
+def tpch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pa.Table]:
+    """Real TPC-H lineitem and supplier at SF 0.001, typed as silver."""
+    out = tmp_path_factory.mktemp("tpch")
+    tpchgen = str(Path(sys.executable).parent / "tpchgen-cli")
+    subprocess.run([tpchgen, "parquet", "-s", "0.001", "--tables=lineitem,supplier", "-o", str(out)], check=True)
+    tables = {}
+    for name in ("lineitem", "supplier"):
+        spec = SILVER_BY_NAME[name]
+        table = pq.read_table(out / f"{name}.parquet").select(list(spec.column_names))
+        tables[name] = table.cast(pa.schema([(c.name, ARROW_TYPES[c.type]) for c in spec.columns]))
+    return tables
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_shuffle_partition(spark: SparkSession) -> Iterator[None]:
+    """Tiny inputs: one shuffle partition saves the shared CPUs most of the task overhead."""
+    previous = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", "1")
+    yield
+    spark.conf.set("spark.sql.shuffle.partitions", previous)
+
+
+def _write_silver(silver: Path, table: str, day: str, rows: pa.Table) -> None:
+    rows = rows.append_column("_ingestion_date", pa.array([day] * rows.num_rows, pa.string()))
+    rows = rows.append_column("_run_id", pa.array([f"silver-{day}"] * rows.num_rows, pa.string()))
+    write_arrow(rows, str(silver / table), f"ingestion_date={day}")
+
+
+def _superseded(lines: pa.Table) -> pa.Table:
+    """Later versions of the same lineitem keys: other quantity, price, flag, ship period and lateness."""
+    rows = lines.to_pylist()
+    for row in rows:
+        row["l_quantity"] += Decimal("1.00")
+        row["l_extendedprice"] += Decimal("0.37")
+        row["l_returnflag"] = "A" if row["l_returnflag"] != "A" else "R"
+        row["l_shipdate"] += timedelta(days=400)
+        row["l_receiptdate"] = row["l_commitdate"] + timedelta(days=3)
+    return pa.Table.from_pylist(rows, lines.schema)
+
+
+def _grain_key(row: Any, grain: tuple[str, ...]) -> tuple:
+    return tuple((row[g] is None, row[g]) for g in grain)
+
+
+def _build(spark: SparkSession, silver: Path, gold: Path, day: str, marts: list[str]) -> dict[str, dict[str, Any]]:
+    """Run gold_build for each mart and assert each mart equals the full recompute from the same silver."""
+    results = {}
+    for mart in marts:
+        args = {"mart": mart, "ingestion_date": day, "silver_path": str(silver), "gold_path": str(gold), "run_id": day}
+        results[mart] = result = run(spark, args)
+        grain = MARTS_BY_NAME[mart].grain
+        full = build_mart(mart, {t: read_silver(spark, str(silver), t) for t in MARTS_BY_NAME[mart].inputs})
+        built = spark.read.parquet(result["path"])
+        assert built.schema.simpleString() == full.schema.simpleString(), mart
+        expected = sorted(full.collect(), key=lambda row: _grain_key(row, grain))
+        actual = sorted(built.collect(), key=lambda row: _grain_key(row, grain))
+        assert actual == expected and len(actual) > 0, mart
+        assert [[str(v) for v in row] for row in actual] == [[str(v) for v in row] for row in expected], mart
+        assert all(r["equal"] for r in result["quality"]["reconciliation"].values()), mart
+    return results
+
+
+def _recompute(results: dict[str, dict[str, Any]]) -> set[tuple]:
+    """The one (recomputed, removed, reused) report every incremental mart must share."""
+    return {(tuple(r["partials_recomputed"]), tuple(r["partials_removed"]), r["partials_reused"])
+            for r in results.values()}
+
+
+def test_incremental_marts_equal_full_recompute_day_after_day(
+    spark: SparkSession, tpch: dict[str, pa.Table], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    silver, gold = tmp_path / "silver", tmp_path / "gold"
+    lines = tpch["lineitem"]
+    third = lines.num_rows // 3
+    first, second, third_day = lines.slice(0, third), lines.slice(third, third), lines.slice(2 * third)
+    _write_silver(silver, "supplier", D1, tpch["supplier"])
+
+    _write_silver(silver, "lineitem", D1, first)
+    results = _build(spark, silver, gold, D1, INCREMENTAL)
+    assert _recompute(results) == {((D1,), (), 0)}
+    assert {r["recompute"] for r in results.values()} == {"incremental"}
+
+    _write_silver(silver, "lineitem", D2, second)
+    assert _recompute(_build(spark, silver, gold, D2, INCREMENTAL)) == {((D2,), (), 1)}
+
+    # Day 3 brings newer versions of 40 day-1 lines: silver writes them in D3 and rewrites D1 without them.
+    moved = _superseded(first.slice(0, 40))
+    _write_silver(silver, "lineitem", D3, pa.concat_tables([third_day, moved]))
+    _write_silver(silver, "lineitem", D1, first.slice(40))
+    assert _recompute(_build(spark, silver, gold, D3, INCREMENTAL)) == {((D1, D3), (), 1)}
+
+    # A re-run of day 3 rewrites its partition with the same rows: only that partial is recomputed.
+    _write_silver(silver, "lineitem", D3, pa.concat_tables([third_day, moved]))
+    assert _recompute(_build(spark, silver, gold, D3, INCREMENTAL)) == {((D3,), (), 2)}
+
+    # Nothing changed in silver: every partial is reused.
+    assert _recompute(_build(spark, silver, gold, D3, INCREMENTAL)) == {((), (), 3)}
+
+    # A silver partition that disappears takes its partial with it.
+    shutil.rmtree(silver / "lineitem" / f"ingestion_date={D2}")
+    assert _recompute(_build(spark, silver, gold, D3, INCREMENTAL)) == {((), (D2,), 2)}
+    for mart in INCREMENTAL:
+        stored = sorted(p.name for p in (gold / "_partials" / mart).glob("ingestion_date=*"))
+        assert stored == [f"ingestion_date={D1}", f"ingestion_date={D3}"]
+
+    # A new partial definition (version) invalidates every stored partial.
+    mart = MARTS_BY_NAME["pricing_summary"]
+    assert mart.partials is not None
+    bumped = replace(mart, partials=replace(mart.partials, version=mart.partials.version + 1))
+    monkeypatch.setitem(gold_incremental.MARTS_BY_NAME, mart.name, bumped)
+    assert _recompute(_build(spark, silver, gold, D3, [mart.name])) == {((D1, D3), (), 0)}
+
+
+def test_marts_without_partials_stay_full_recomputes(
+    spark: SparkSession, tpch: dict[str, pa.Table], tmp_path: Path
+) -> None:
+    silver, gold = tmp_path / "silver", tmp_path / "gold"
+    _write_silver(silver, "lineitem", D1, tpch["lineitem"])
+    result = _build(spark, silver, gold, D1, ["part_demand"])["part_demand"]
+    assert result["recompute"] == "full" and "partials_recomputed" not in result
+    assert not (gold / "_partials").exists()
+
+
+def test_average_from_summed_partials_equals_spark_avg(spark: SparkSession) -> None:
+    rng = random.Random(9)
+    rows = [(rng.randrange(40), rng.randrange(6),
+             None if rng.random() < 0.1 else Decimal(rng.randrange(-10**7, 10**7)).scaleb(-2)) for _ in range(4000)]
+    rows += [(40, p, None) for p in range(3)] + [(41, 0, Decimal("0.01"))] + [(41, 1, Decimal(0))] * 31
+    df = spark.createDataFrame(rows, "g int, part int, x decimal(15,2)")
+    expected = df.groupBy("g").agg(F.avg("x").alias("avg")).orderBy("g")
+    partials = df.groupBy("part", "g").agg(F.sum("x").alias("s"), F.count("x").alias("n"))
+    summed = partials.groupBy("g").agg(F.sum("s").alias("s"), F.sum("n").alias("n"))
+    actual = summed.select("g", decimal_average(F.col("s"), F.col("n"), DecimalType(15, 2)).alias("avg")).orderBy("g")
+    assert actual.schema == expected.schema
+    got, want = actual.collect(), expected.collect()
+    assert [(r["g"], str(r["avg"])) for r in got] == [(r["g"], str(r["avg"])) for r in want]
+    assert {r["g"]: r["avg"] for r in got}[40] is None and {r["g"]: r["avg"] for r in got}[41] == Decimal("0.000313")
