@@ -3,4 +3,5 @@
 pytest_plugins = [
     "lakehouse_tests.fixtures.servers",
     "lakehouse_tests.fixtures.spark",
+    "lakehouse_tests.fixtures.worlds",
 ]

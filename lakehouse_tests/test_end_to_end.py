@@ -9,10 +9,8 @@ runs the same test at a larger scale factor.
 """
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,26 +21,19 @@ import pytest
 
 from glue_scripts.common.specs import SILVER_SPECS
 from lakehouse.resources import FakesnowResource
+from lakehouse_tests.fixtures.worlds import LakehouseRun, lakehouse_env
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 LAKEHOUSE = str(Path(sys.executable).with_name("lakehouse"))
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
-SCALE_FACTOR = os.environ.get("LAKEHOUSE_TRUTH_SF", "0.01")
-
-
-def _env(root: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "DAGSTER_"))}
-    return {**env, "LAKEHOUSE_ROOT": str(root), "DAGSTER_HOME": str(root / "dagster"), "SPARK_LOCAL_IP": "127.0.0.1"}
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict, subprocess.CompletedProcess]]:
-    root = tmp_path_factory.mktemp("lakehouse")
-    done = subprocess.run([LAKEHOUSE, "run", "--root", str(root), "--sf", SCALE_FACTOR], cwd=REPO, env=_env(root),
-                          capture_output=True, text=True, timeout=7200)
-    manifest = json.loads((root / "sources" / "manifest.json").read_text())
-    yield root, manifest, done
+def world(lakehouse_run: LakehouseRun) -> tuple[Path, dict, subprocess.CompletedProcess]:
+    done = lakehouse_run.result()
+    manifest = json.loads((lakehouse_run.root / "sources" / "manifest.json").read_text())
+    return lakehouse_run.root, manifest, done
 
 
 def _parquet(root: Path, layer: str, table: str) -> str:
@@ -225,7 +216,7 @@ def test_snowflake_equals_gold_and_a_republish_changes_nothing(world) -> None:
         gold = _gold_rows(root, mart)
         assert len(gold) > 0 and _snowflake_rows(root, mart) == gold, mart
     done = subprocess.run([DAGSTER, "asset", "materialize", "-m", "lakehouse.definitions", "--select", ",".join(f"snowflake/{m}" for m in mart_names()),
-                           "--partition", manifest["days"][-1]], cwd=REPO, env=_env(root), capture_output=True,
+                           "--partition", manifest["days"][-1]], cwd=REPO, env=lakehouse_env(root), capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
     for mart in mart_names():
@@ -235,7 +226,7 @@ def test_snowflake_equals_gold_and_a_republish_changes_nothing(world) -> None:
 def test_query_command_reads_gold(world) -> None:
     root, _, _ = world
     done = subprocess.run([LAKEHOUSE, "query", "--root", str(root), "--format", "csv",
-                           "SELECT * FROM gold.daily_revenue LIMIT 5"], env=_env(root), capture_output=True, text=True)
+                           "SELECT * FROM gold.daily_revenue LIMIT 5"], env=lakehouse_env(root), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert lines[0].startswith("o_orderdate,n_name,c_mktsegment") and len(lines) == 6
@@ -248,7 +239,7 @@ def test_rerunning_a_silver_partition_through_the_dagster_cli_changes_nothing(wo
     before = con.execute(snapshot).fetchall()
     day = manifest["days"][1]
     done = subprocess.run([DAGSTER, "asset", "materialize", "-m", "lakehouse.definitions", "--select", "silver/orders",
-                           "--partition", day], cwd=REPO, env=_env(root), capture_output=True, text=True, timeout=600)
+                           "--partition", day], cwd=REPO, env=lakehouse_env(root), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
     assert "RUN_SUCCESS" in done.stderr + done.stdout
     assert con.execute(snapshot).fetchall() == before

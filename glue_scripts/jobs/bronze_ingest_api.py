@@ -11,6 +11,7 @@ from pyspark.sql import types as T
 
 from glue_scripts.common.api_client import ApiClient
 from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, write_bronze
+from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
 
 JOB = "bronze_ingest_api"
@@ -40,14 +41,15 @@ def ingest(spark: SparkSession, job: BronzeArgs, client: ApiClient, limit: int) 
 
 
 def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
-    """Ingest `api__customers` for `--ingestion_date` from `--api_url` into `--bronze_path`."""
-    job = bronze_args(args, JOB)
+    """Ingest `api__customers` for `--ingestion_date` (through `--ingestion_date_end`) from `--api_url` into `--bronze_path`."""
+    bronze_args(args, JOB)
     api_url, token_env = require(args, "api_url", "api_token_env")
     token = os.environ.get(token_env)
     if not token:
         raise ValueError(f"--api_token_env names {token_env}, which is not set")
-    client = ApiClient(api_url, token, source=job.spec.name, max_attempts=int(args.get("api_max_attempts", "6")))
-    return ingest(spark, job, client, int(args.get("api_page_size", "1000")))
+    client = ApiClient(api_url, token, source=args["table"], max_attempts=int(args.get("api_max_attempts", "6")))
+    limit = int(args.get("api_page_size", "1000"))
+    return over_days(args, lambda day: ingest(spark, bronze_args(day, JOB), client, limit))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, write_bronze
+from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
 
 JOB = "bronze_ingest_db"
@@ -95,10 +96,12 @@ def ingest(spark: SparkSession, job: BronzeArgs, url: str, props: dict[str, str]
 
 
 def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
-    """Ingest `--table` (db__orders|db__lineitem) for `--ingestion_date` from `--jdbc_url` into `--bronze_path`."""
-    job = bronze_args(args, JOB)
+    """Ingest `--table` (db__orders|db__lineitem) for `--ingestion_date` (through `--ingestion_date_end`) from
+    `--jdbc_url` into `--bronze_path`, one watermark window per day."""
+    bronze_args(args, JOB)
     (url,) = require(args, "jdbc_url")
-    return ingest(spark, job, url, jdbc_properties(url, args))
+    props = jdbc_properties(url, args)
+    return over_days(args, lambda day: ingest(spark, bronze_args(day, JOB), url, props))
 
 
 if __name__ == "__main__":

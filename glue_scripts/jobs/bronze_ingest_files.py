@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, landing_ref, write_bronze
+from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
 from glue_scripts.common.fs import join
 from glue_scripts.common.landing import LandingFile, list_files, read_header, vet_files
@@ -76,10 +77,10 @@ def ingest(spark: SparkSession, job: BronzeArgs, landing_path: str) -> dict[str,
 
 
 def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
-    """Ingest `--table` for `--ingestion_date` from `--landing_path` into `--bronze_path`."""
-    job = bronze_args(args, JOB)
+    """Ingest `--table` for `--ingestion_date` (through `--ingestion_date_end`) from `--landing_path` into `--bronze_path`."""
+    bronze_args(args, JOB)
     (landing_path,) = require(args, "landing_path")
-    return ingest(spark, job, landing_path)
+    return over_days(args, lambda day: ingest(spark, bronze_args(day, JOB), landing_path))
 
 
 if __name__ == "__main__":

@@ -132,11 +132,18 @@ EXTRACT_SCHEDULE = dg.build_schedule_from_partitioned_job(
 SCHEDULES = [EXTRACT_SCHEDULE]
 JOBS = [EXTRACT_JOB]
 
+# Silver merges must apply ingestion days in order, so the runs automation requests (one per ingestion day, sorted by
+# day) carry a tag that dagster.yaml limits to one run at a time: day D+1 starts only after day D finished.
+# Backfills are not emitted for multi-day ticks: a backfill's range runs would not queue behind these runs.
+IN_ORDER_TAG = "lakehouse/applies_days_in_order"
+
 AUTOMATION_SENSOR = dg.AutomationConditionSensorDefinition(
     "lakehouse_automation",
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
+    run_tags={IN_ORDER_TAG: "true"},
+    emit_backfills=False,
     description="Evaluates the assets' automation conditions: silver, gold and Snowflake follow upstream partitions.",
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import dagster as dg
@@ -18,8 +18,17 @@ OWNERS = ["team:data-platform"]
 
 INGESTION_DAYS = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC", fmt="%Y-%m-%d")
 
+# Every Glue job takes a range of ingestion dates and applies its days in order inside one Glue run, so a
+# backfill of N days is one run per asset instead of N (gold builds once, as of the range's last day).
+RANGE_BACKFILL = dg.BackfillPolicy.single_run()
+
 MAX_RETRIES = 3
 BASE_DELAY_SECONDS = 5.0
+
+
+def retry_delay(attempt: int, base: float = BASE_DELAY_SECONDS) -> float:
+    """Seconds to wait before retry `attempt + 1`: exponential in the attempt, with ±50% jitter."""
+    return base * 2**attempt * random.uniform(0.5, 1.5)
 
 
 def run_with_transient_retry(context: dg.AssetExecutionContext, call: Callable[[], T]) -> T:
@@ -31,7 +40,7 @@ def run_with_transient_retry(context: dg.AssetExecutionContext, call: Callable[[
         attempt = context.retry_number
         if attempt >= MAX_RETRIES:
             raise
-        wait = BASE_DELAY_SECONDS * 2**attempt * random.uniform(0.5, 1.5)
+        wait = retry_delay(attempt, BASE_DELAY_SECONDS)
         context.log.warning(f"transient failure (attempt {attempt + 1}/{MAX_RETRIES + 1}), retrying in {wait:.1f}s: {error}")
         raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=wait) from error
 
@@ -58,3 +67,44 @@ def job_metadata(result: dict[str, Any], glue_run_id: str) -> dict[str, Any]:
     if result.get("schema"):
         metadata["dagster/column_schema"] = table_schema(result["schema"])
     return metadata
+
+
+def day_range_args(days: Sequence[str]) -> dict[str, str]:
+    """The Glue arguments naming a run's ingestion days: one date, or the first and last of a range."""
+    return {"ingestion_date": days[0], **({"ingestion_date_end": days[-1]} if len(days) > 1 else {})}
+
+
+def results_by_day(result: dict[str, Any], days: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Per-day job results: a range run reports them under `days`, a one-day run is its own result."""
+    by_day = result["days"] if len(days) > 1 else {days[0]: result}
+    missing = sorted(set(days) - set(by_day))
+    if missing:
+        raise RuntimeError(f"the Glue job reported no result for ingestion date(s) {missing}")
+    return {day: by_day[day] for day in days}
+
+
+def range_metadata(by_day: dict[str, dict[str, Any]], glue_run_id: str) -> dict[str, Any]:
+    """Materialization metadata for one day, or for a range: totals, the last day's schema and rows per day."""
+    if len(by_day) == 1:
+        return job_metadata(next(iter(by_day.values())), glue_run_id)
+    last = list(by_day.values())[-1]
+    totals = {k: sum(int(r.get(k, 0)) for r in by_day.values()) for k in ("rows", "bytes")}
+    path = str(last.get("path", "")).rsplit("/ingestion_date=", 1)[0]
+    return {**job_metadata({**last, **totals, "path": path}, glue_run_id),
+            "rows_by_day": dg.MetadataValue.json({day: int(r.get("rows", 0)) for day, r in by_day.items()})}
+
+
+def combine_checks(by_day: dict[str, list[dg.AssetCheckResult]]) -> list[dg.AssetCheckResult]:
+    """One result per check for the run: it passes when it passed on every day, and names the days that failed."""
+    if len(by_day) == 1:
+        return next(iter(by_day.values()))
+    combined = []
+    for name in dict.fromkeys(r.check_name for results in by_day.values() for r in results):
+        per_day = {day: next(r for r in results if r.check_name == name) for day, results in by_day.items()}
+        failed = [day for day, r in per_day.items() if not r.passed]
+        shown = per_day[failed[0]] if failed else list(per_day.values())[-1]
+        combined.append(dg.AssetCheckResult(
+            check_name=name, asset_key=shown.asset_key, passed=not failed, severity=shown.severity,
+            metadata={**shown.metadata, "failed_days": ", ".join(failed) or "none"},
+        ))
+    return combined

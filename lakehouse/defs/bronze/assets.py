@@ -1,13 +1,17 @@
-"""Bronze assets, one per source entity, generated from the table specs: each partition is one Glue run."""
-
+"""Bronze assets, one per source entity, generated from the table specs: each partition, or each
+range of partitions in a backfill, is one Glue run."""
 
 import time
+from collections.abc import Sequence
 
 import dagster as dg
 
 from glue_scripts.common.specs import BRONZE_SPECS, BronzeSpec
 from lakehouse.defs.bronze.checks import check_specs, evaluate, previous_partition_columns
-from lakehouse.defs.common import INGESTION_DAYS, OWNERS, job_metadata, run_with_transient_retry
+from lakehouse.defs.common import (
+    INGESTION_DAYS, OWNERS, RANGE_BACKFILL, combine_checks, day_range_args, range_metadata, results_by_day,
+    run_with_transient_retry,
+)
 from lakehouse.resources import Catalog, GlueJobs, Metrics, SourceSystems, Warehouse
 
 SOURCE_DESCRIPTIONS = {
@@ -18,11 +22,11 @@ SOURCE_DESCRIPTIONS = {
 }
 
 
-def job_args(spec: BronzeSpec, day: str, run_id: str, warehouse: Warehouse, sources: SourceSystems) -> dict[str, str]:
-    """The Glue job arguments for one partition; the watermark and window derive from the day alone."""
+def job_args(spec: BronzeSpec, days: Sequence[str], run_id: str, warehouse: Warehouse, sources: SourceSystems) -> dict[str, str]:
+    """The Glue job arguments for a partition or a range of them; each day's watermark window derives from the day."""
     args = {
         "table": spec.name,
-        "ingestion_date": day,
+        **day_range_args(days),
         "bronze_path": warehouse.uri("bronze"),
         "quarantine_path": warehouse.uri("quarantine"),
         "run_id": run_id,
@@ -55,31 +59,38 @@ def build_bronze_asset(spec: BronzeSpec) -> dg.AssetsDefinition:
         ),
         metadata={"dagster/table_name": f"bronze.{spec.name}", "glue_job": spec.job},
         check_specs=check_specs(spec, key),
+        backfill_policy=RANGE_BACKFILL,
         pool="glue",
     )
     def _bronze(
         context: dg.AssetExecutionContext, glue: GlueJobs, warehouse: Warehouse, catalog: Catalog,
         sources: SourceSystems, metrics: Metrics,
     ) -> dg.MaterializeResult:
-        day = context.partition_key
+        days = context.partition_keys
         table_uri = warehouse.uri("bronze", spec.name)
-        previous = previous_partition_columns(table_uri, day)
+        previous = previous_partition_columns(table_uri, days[0])
         started = time.monotonic()
-        run = run_with_transient_retry(context, lambda: glue.run(context, spec.job, job_args(spec, day, context.run_id, warehouse, sources)))
+        args = job_args(spec, days, context.run_id, warehouse, sources)
+        run = run_with_transient_retry(context, lambda: glue.run(context, spec.job, args))
+        by_day = results_by_day(run.metadata, days)
+        corrupt = [file for result in by_day.values() for file in result.get("corrupt_files") or []]
         metrics.publish("bronze", spec.name, {
-            "rows_in": run.metadata.get("source_rows", 0), "rows_out": run.metadata.get("rows", 0),
-            "corrupt_files": len(run.metadata.get("corrupt_files") or []), "duration_seconds": time.monotonic() - started,
+            "rows_in": sum(r.get("source_rows", 0) for r in by_day.values()),
+            "rows_out": sum(r.get("rows", 0) for r in by_day.values()),
+            "corrupt_files": len(corrupt), "duration_seconds": time.monotonic() - started,
         })
-        for corrupt in run.metadata.get("corrupt_files") or []:
-            context.log.warning(f"{spec.name} {day}: quarantined unreadable file {corrupt['path']}: {corrupt['reason']}")
+        for file in corrupt:
+            context.log.warning(f"{spec.name}: quarantined unreadable file {file['path']}: {file['reason']}")
         catalog.refresh(context, "bronze", spec.name, table_uri)
+        checks = {day: evaluate(spec, key, result, previous if i == 0 else previous_partition_columns(table_uri, day))
+                  for i, (day, result) in enumerate(by_day.items())}
         return dg.MaterializeResult(
             metadata={
-                **job_metadata(run.metadata, run.run_id),
-                "source_rows": int(run.metadata.get("source_rows", 0)),
-                "source_ref": str(run.metadata.get("source_ref", "")),
+                **range_metadata(by_day, run.run_id),
+                "source_rows": sum(int(r.get("source_rows", 0)) for r in by_day.values()),
+                "source_ref": "; ".join(str(r.get("source_ref", "")) for r in by_day.values()),
             },
-            check_results=evaluate(spec, key, run.metadata, previous),
+            check_results=combine_checks(checks),
         )
 
     return _bronze

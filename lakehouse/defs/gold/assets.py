@@ -1,12 +1,14 @@
-"""Gold assets, one per mart: each partition rebuilds the mart from silver as of that ingestion day."""
+"""Gold assets, one per mart: each partition rebuilds the mart from silver as of that ingestion day; a backfill
+range builds it once, as of its last day."""
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
 
 from glue_scripts.transforms.gold import MARTS, Mart
-from lakehouse.defs.common import FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, job_metadata
+from lakehouse.defs.common import FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, day_range_args, job_metadata
 from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
 
 
@@ -20,18 +22,19 @@ def check_specs(mart: Mart, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec("totals_reconcile_with_silver", asset=key, blocking=True,
                           description="Mart totals equal the same totals computed directly on silver."),
         dg.AssetCheckSpec("built_from_silver_of_its_day", asset=key,
-                          description="Every silver input was materialized for this ingestion day before the mart was built."),
+                          description="Every silver input was materialized for the run's ingestion days before the mart was built."),
     ]
 
 
-def silver_materialized(instance: dg.DagsterInstance, mart: Mart, day: str) -> dict[str, float | None]:
-    """When each silver input's partition `day` was last materialized (epoch seconds), None if never."""
+def silver_materialized(instance: dg.DagsterInstance, mart: Mart, days: Sequence[str]) -> dict[str, float | None]:
+    """When each silver input's partitions `days` were all materialized (the oldest latest stamp, epoch seconds),
+    None if any of them never was."""
     stamps: dict[str, float | None] = {}
     for table in mart.inputs:
-        records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey(["silver", table]), asset_partitions=[day]), limit=1
-        ).records
-        stamps[table] = records[0].timestamp if records else None
+        key = dg.AssetKey(["silver", table])
+        latest = [instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day]), limit=1).records
+                  for day in days]
+        stamps[table] = min(records[0].timestamp for records in latest) if all(latest) else None
     return stamps
 
 
@@ -70,14 +73,15 @@ def build_gold_asset(mart: Mart) -> dg.AssetsDefinition:
         metadata={"dagster/table_name": f"gold.{mart.name}", "glue_job": "gold_build", "grain": ", ".join(mart.grain)},
         check_specs=check_specs(mart, key),
         automation_condition=FOLLOW_UPSTREAM,
+        backfill_policy=RANGE_BACKFILL,
         pool="glue",
     )
     def _gold(context: dg.AssetExecutionContext, glue: GlueJobs, warehouse: Warehouse, catalog: Catalog,
               metrics: Metrics) -> dg.MaterializeResult:
-        day = context.partition_key
-        silver = silver_materialized(context.instance, mart, day)
+        days = context.partition_keys
+        silver = silver_materialized(context.instance, mart, days)
         started = time.monotonic()
-        run = glue.run(context, "gold_build", {"mart": mart.name, "ingestion_date": day, "silver_path": warehouse.uri("silver"),
+        run = glue.run(context, "gold_build", {"mart": mart.name, **day_range_args(days), "silver_path": warehouse.uri("silver"),
                                                "gold_path": warehouse.uri("gold"), "run_id": context.run_id})
         metrics.publish("gold", mart.name, {"rows_out": run.metadata.get("rows", 0), "duration_seconds": time.monotonic() - started})
         catalog.refresh(context, "gold", mart.name, warehouse.uri("gold", mart.name))

@@ -1,14 +1,30 @@
-"""Silver assets, one per silver table spec plus web events: each partition merges one bronze day."""
+"""Silver assets, one per silver table spec plus web events: each partition merges one bronze day; a backfill
+range merges its days in order inside one Glue run."""
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import dagster as dg
 
 from glue_scripts.common.specs import SILVER_SPECS, SilverSpec
-from lakehouse.defs.common import FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, job_metadata
+from lakehouse.defs.common import (
+    FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, combine_checks, day_range_args, range_metadata, results_by_day,
+)
 from lakehouse.defs.silver.checks import QuarantineThresholds, check_specs, evaluate
 from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
+
+
+COUNTS = ("bronze_rows", "contributing", "exact_duplicates", "superseded", "quarantined", "held", "released")
+
+
+def _rule_totals(results: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Quarantined rows per rule, summed over the days of a run."""
+    totals: dict[str, int] = {}
+    for result in results:
+        for rule, n in (result.get("quarantined_by_rule") or {}).items():
+            totals[rule] = totals.get(rule, 0) + int(n)
+    return totals
 
 
 def _description(spec: SilverSpec | None) -> str:
@@ -40,31 +56,37 @@ def build_silver_asset(name: str, bronze: str, spec: SilverSpec | None) -> dg.As
                   "primary_key": ", ".join(spec.primary_key) if spec else "none"},
         check_specs=check_specs(spec, key),
         automation_condition=FOLLOW_UPSTREAM,
+        backfill_policy=RANGE_BACKFILL,
         pool="glue",
     )
     def _silver(
         context: dg.AssetExecutionContext, config: QuarantineThresholds, glue: GlueJobs, warehouse: Warehouse,
         catalog: Catalog, metrics: Metrics,
     ) -> dg.MaterializeResult:
-        day = context.partition_key
-        args = {"table": name, "ingestion_date": day, "bronze_path": warehouse.uri("bronze"),
+        days = context.partition_keys
+        args = {"table": name, **day_range_args(days), "bronze_path": warehouse.uri("bronze"),
                 "silver_path": warehouse.uri("silver"), "quarantine_path": warehouse.uri("quarantine"), "run_id": context.run_id}
         started = time.monotonic()
         run = glue.run(context, "silver_build", args)
-        bronze_rows, quarantined = int(run.metadata.get("bronze_rows", 0)), int(run.metadata.get("quarantined", 0))
+        by_day = results_by_day(run.metadata, days)
+        counts = {k: sum(int(r.get(k) or 0) for r in by_day.values()) for k in COUNTS}
         metrics.publish("silver", name, {
-            "rows_in": bronze_rows, "rows_out": int(run.metadata.get("contributing", 0)), "quarantined_rows": quarantined,
-            "quarantine_ratio": quarantined / bronze_rows if bronze_rows else 0.0, "duration_seconds": time.monotonic() - started,
+            "rows_in": counts["bronze_rows"], "rows_out": counts["contributing"], "quarantined_rows": counts["quarantined"],
+            "quarantine_ratio": counts["quarantined"] / counts["bronze_rows"] if counts["bronze_rows"] else 0.0,
+            "duration_seconds": time.monotonic() - started,
         })
         catalog.refresh(context, "silver", name, warehouse.uri("silver", name))
         catalog.refresh(context, "quarantine", name, warehouse.uri("quarantine", name))
-        counts: dict[str, Any] = {k: run.metadata.get(k) for k in
-                                  ("bronze_rows", "contributing", "exact_duplicates", "superseded", "quarantined", "held", "released")}
+        # A range measures the table's quality once, after its last day; every day's checks read that measure.
+        last = by_day[days[-1]]
+        quality = last.get("quality")
         return dg.MaterializeResult(
-            metadata={**job_metadata(run.metadata, run.run_id), **{k: int(v or 0) for k, v in counts.items()},
-                      "quarantined_by_rule": dg.MetadataValue.json(run.metadata.get("quarantined_by_rule") or {}),
-                      "partitions_rewritten": dg.MetadataValue.json(run.metadata.get("partitions_rewritten") or [])},
-            check_results=evaluate(spec, key, run.metadata, config),
+            metadata={**range_metadata(by_day, run.run_id), **counts,
+                      "quarantined_by_rule": dg.MetadataValue.json(_rule_totals(by_day.values())),
+                      "partitions_rewritten": dg.MetadataValue.json(
+                          list(dict.fromkeys(p for r in by_day.values() for p in r.get("partitions_rewritten") or []))),
+                      "dagster/row_count": int(last.get("rows", 0))},
+            check_results=combine_checks({d: evaluate(spec, key, {**r, "quality": quality}, config) for d, r in by_day.items()}),
         )
 
     return _silver

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from glue_scripts.transforms.gold import MARTS, Mart
-from lakehouse.defs.common import FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS
+from lakehouse.defs.common import FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL
 from lakehouse.resources import LakehouseSnowflake, Warehouse
 from lakehouse.resources.io_manager import read_table
 
@@ -41,6 +41,7 @@ def build_snowflake_asset(mart: Mart) -> dg.AssetsDefinition:
         check_specs=[dg.AssetCheckSpec("matches_gold_parquet", asset=key, blocking=True,
                                        description="Row count and measure totals equal the gold Parquet's.")],
         automation_condition=FOLLOW_UPSTREAM,
+        backfill_policy=RANGE_BACKFILL,
     )
     def _publish(context: dg.AssetExecutionContext, snowflake: LakehouseSnowflake, warehouse: Warehouse) -> dg.MaterializeResult:
         table = read_table(warehouse.uri("gold", mart.name))

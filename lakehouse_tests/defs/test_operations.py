@@ -1,0 +1,122 @@
+"""How runs are operated: transient retries with backoff and jitter, Glue concurrency pools, days applied in order,
+single-run backfills, and one local Spark JVM per process."""
+
+import random
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from glue_scripts.common.api_client import ApiError
+from glue_scripts.common.session import get_spark
+from lakehouse.definitions import build_definitions
+from lakehouse.defs import common
+from lakehouse.defs.automation import AUTOMATION_SENSOR, IN_ORDER_TAG
+from lakehouse.defs.bronze.assets import BRONZE_ASSETS
+from lakehouse.resources import GlueJobs, GlueRun, LocalMetrics, Warehouse
+from lakehouse.resources.catalog import LocalCatalog
+from lakehouse.resources.sources import SourceSystems
+from lakehouse.settings import load_settings
+from lakehouse_tests.test_definitions import AWS_ENV
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = dg.AssetKey(["bronze", "files__region"])
+
+
+class FlakyGlue(GlueJobs):
+    """Fails its first `failures` runs with `error`, then reports a clean partition; logs each attempt's retry number."""
+
+    attempts_path: str
+    failures: int
+    error: str
+
+    def run(self, context: dg.AssetExecutionContext, job: str, args: dict[str, str]) -> GlueRun:
+        """Record the attempt, then fail or report three rows read and written."""
+        log = Path(self.attempts_path)
+        previous = log.read_text().split() if log.exists() else []
+        log.write_text(" ".join([*previous, str(context.retry_number)]))
+        if len(previous) < self.failures:
+            raise ApiError("api__customers: 503 Service Unavailable") if self.error == "transient" else ValueError("bad --table")
+        return GlueRun("glue-run-1", {"rows": 3, "source_rows": 3, "bytes": 10, "path": args["bronze_path"],
+                                      "schema": [["r_regionkey", "string"]], "corrupt_files": []})
+
+
+def _materialize_region(tmp_path: Path, failures: int, error: str) -> tuple[bool, list[int]]:
+    warehouse = Warehouse(**{layer: str(tmp_path / layer) for layer in ("landing", "bronze", "silver", "gold", "quarantine")})
+    glue = FlakyGlue(attempts_path=str(tmp_path / "attempts"), failures=failures, error=error)
+    result = dg.materialize(
+        [a for a in BRONZE_ASSETS if a.key == REGION], partition_key="2024-01-01", raise_on_error=False,
+        resources={"glue": glue, "warehouse": warehouse, "catalog": LocalCatalog(path=str(tmp_path / "catalog")),
+                   "sources": SourceSystems(db_url="jdbc:sqlite:unused", root=str(tmp_path)), "metrics": LocalMetrics(path=str(tmp_path / "metrics.jsonl"))},
+    )
+    return result.success, [int(n) for n in (tmp_path / "attempts").read_text().split()]
+
+
+def test_transient_failures_are_retried_until_the_job_succeeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common, "BASE_DELAY_SECONDS", 0.01)
+    assert _materialize_region(tmp_path, failures=2, error="transient") == (True, [0, 1, 2])
+
+
+def test_retries_stop_after_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common, "BASE_DELAY_SECONDS", 0.01)
+    assert _materialize_region(tmp_path, failures=99, error="transient") == (False, list(range(common.MAX_RETRIES + 1)))
+
+
+def test_configuration_errors_fail_at_once(tmp_path: Path) -> None:
+    assert _materialize_region(tmp_path, failures=1, error="config") == (False, [0])
+
+
+def test_retry_delay_doubles_per_attempt_with_jitter() -> None:
+    random.seed(7)
+    for attempt in range(4):
+        delays = [common.retry_delay(attempt, 2.0) for _ in range(200)]
+        low, high = 2.0 * 2**attempt * 0.5, 2.0 * 2**attempt * 1.5
+        assert all(low <= d <= high for d in delays)
+        assert max(delays) - min(delays) > (high - low) * 0.8, "jitter spreads the retries"
+
+
+def test_every_glue_backed_asset_runs_in_the_glue_pool_and_backfills_in_one_run(tmp_path: Path) -> None:
+    graph = build_definitions(load_settings({"LAKEHOUSE_ROOT": str(tmp_path)})).resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.pools == (set() if key.path[0] == "snowflake" else {"glue"}), key
+        assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
+
+
+def test_instance_limits_glue_pool_and_runs_automation_one_day_at_a_time(tmp_path: Path) -> None:
+    shutil.copyfile(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        config = instance.get_concurrency_config()
+    assert config.pool_config.default_pool_limit == 4
+    assert {"key": IN_ORDER_TAG, "limit": 1} in config.run_queue_config.tag_concurrency_limits
+    assert AUTOMATION_SENSOR.run_tags == {IN_ORDER_TAG: "true"}
+    assert not AUTOMATION_SENSOR.emit_backfills
+
+
+def test_local_runs_share_one_process_and_one_spark_jvm(tmp_path: Path) -> None:
+    local = build_definitions(load_settings({"LAKEHOUSE_ROOT": str(tmp_path)}))
+    assert local.executor is dg.in_process_executor
+    assert build_definitions(load_settings(AWS_ENV)).executor is dg.multiprocess_executor
+    assert local.resources["glue"].pyspark.spark_session.sparkContext is get_spark().sparkContext
+
+
+def test_range_results_combine_into_one_check_per_name() -> None:
+    by_day = {
+        day: [dg.AssetCheckResult(check_name="rows_match_source", asset_key=REGION, passed=passed, metadata={"rows": n})]
+        for day, passed, n in (("2024-01-01", True, 3), ("2024-01-02", False, 4), ("2024-01-03", True, 5))
+    }
+    (combined,) = common.combine_checks(by_day)
+    assert not combined.passed
+    assert combined.metadata["failed_days"].value == "2024-01-02"
+    assert combined.metadata["rows"].value == 4
+    assert common.combine_checks({"2024-01-01": by_day["2024-01-01"]}) == by_day["2024-01-01"]
+
+
+def test_range_arguments_and_results_by_day() -> None:
+    assert common.day_range_args(["2024-01-01"]) == {"ingestion_date": "2024-01-01"}
+    assert common.day_range_args(["2024-01-01", "2024-01-02", "2024-01-03"]) == {
+        "ingestion_date": "2024-01-01", "ingestion_date_end": "2024-01-03"}
+    assert common.results_by_day({"rows": 1}, ["2024-01-01"]) == {"2024-01-01": {"rows": 1}}
+    with pytest.raises(RuntimeError, match="2024-01-02"):
+        common.results_by_day({"days": {"2024-01-01": {}}}, ["2024-01-01", "2024-01-02"])
