@@ -47,6 +47,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LAKEHOUSE_GLUE_ROLE_ARN", "aws", True, "", "IAM role the Glue jobs and crawlers assume."),
     Variable("LAKEHOUSE_GLUE_SECURITY_CONFIGURATION", "aws", False, "lakehouse", "Glue security configuration (KMS for S3, logs, bookmarks)."),
     Variable("LAKEHOUSE_GLUE_DATABASE_PREFIX", "aws", False, "", "Prefix of the Glue databases (`<prefix>bronze`, ...)."),
+    Variable("LAKEHOUSE_GLUE_RUN_CRAWLERS", "aws", False, "true", "Run the layer's crawler after tables and partitions are registered directly (`false` skips it)."),
+    Variable("LAKEHOUSE_GLUE_CRAWLER_TIMEOUT_SECONDS", "aws", False, "900", "How long an asset waits for its layer's crawler before failing."),
     Variable("LAKEHOUSE_ATHENA_WORKGROUP", "aws", True, "", "Athena workgroup (encrypted results, enforced configuration)."),
     Variable("LAKEHOUSE_ATHENA_OUTPUT", "aws", True, "", "Athena query result location, `s3://bucket/prefix/`."),
     Variable("SNOWFLAKE_ACCOUNT", "aws", True, "", "Snowflake account identifier."),
@@ -76,6 +78,8 @@ class Settings:
     glue_role_arn: str = ""
     glue_security_configuration: str = ""
     glue_database_prefix: str = ""
+    run_crawlers: bool = True
+    crawler_timeout_seconds: float = 900.0
     scripts_uri: str = ""
     athena_workgroup: str = ""
     athena_output: str = ""
@@ -135,6 +139,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         glue_role_arn=env["LAKEHOUSE_GLUE_ROLE_ARN"],
         glue_security_configuration=env.get("LAKEHOUSE_GLUE_SECURITY_CONFIGURATION") or "lakehouse",
         glue_database_prefix=env.get("LAKEHOUSE_GLUE_DATABASE_PREFIX", ""),
+        run_crawlers=_flag(env, "LAKEHOUSE_GLUE_RUN_CRAWLERS", True),
+        crawler_timeout_seconds=_seconds(env, "LAKEHOUSE_GLUE_CRAWLER_TIMEOUT_SECONDS", 900.0),
         athena_workgroup=env["LAKEHOUSE_ATHENA_WORKGROUP"],
         athena_output=output,
         snowflake_account=env["SNOWFLAKE_ACCOUNT"],
@@ -145,3 +151,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         endpoint_url=env.get("AWS_ENDPOINT_URL", ""),
         **common,
     )
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise SettingsError(f"{name} must be true or false, not {env[name]!r}")
+    return value in ("true", "1", "yes")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {value!r}") from None
+    if seconds <= 0:
+        raise SettingsError(f"{name} must be positive, not {value!r}")
+    return seconds

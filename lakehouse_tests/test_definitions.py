@@ -7,7 +7,7 @@ import pytest
 
 from lakehouse.definitions import build_definitions
 from lakehouse.resources import RESOURCE_KEYS
-from lakehouse.settings import VARIABLES, load_settings
+from lakehouse.settings import VARIABLES, SettingsError, load_settings
 
 AWS_ENV = {
     "LAKEHOUSE_ENV": "aws",
@@ -87,3 +87,16 @@ def test_readme_documents_every_variable() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     missing = [v.name for v in VARIABLES if f"`{v.name}`" not in readme]
     assert not missing, f"README configuration table lacks {missing}"
+
+
+def test_crawler_settings_reach_the_catalog_and_bad_values_are_refused() -> None:
+    env = {**AWS_ENV, "LAKEHOUSE_GLUE_DATABASE_PREFIX": "acme_", "LAKEHOUSE_GLUE_RUN_CRAWLERS": "false",
+           "LAKEHOUSE_GLUE_CRAWLER_TIMEOUT_SECONDS": "120"}
+    catalog = build_definitions(load_settings(env)).resources["catalog"]
+    assert (catalog.database_prefix, catalog.run_crawler, catalog.crawler_timeout_seconds) == ("acme_", False, 120.0)
+    defaults = build_definitions(load_settings(AWS_ENV)).resources["catalog"]
+    assert (defaults.run_crawler, defaults.crawler_timeout_seconds) == (True, 900.0)
+    with pytest.raises(SettingsError, match="LAKEHOUSE_GLUE_RUN_CRAWLERS must be true or false"):
+        load_settings({**AWS_ENV, "LAKEHOUSE_GLUE_RUN_CRAWLERS": "sometimes"})
+    with pytest.raises(SettingsError, match="LAKEHOUSE_GLUE_CRAWLER_TIMEOUT_SECONDS must be"):
+        load_settings({**AWS_ENV, "LAKEHOUSE_GLUE_CRAWLER_TIMEOUT_SECONDS": "soon"})

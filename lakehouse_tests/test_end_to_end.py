@@ -194,6 +194,24 @@ def _exact(value: object) -> object:
     return None if pd.isna(value) else value
 
 
+def test_incremental_marts_recompute_only_the_new_days_partial(world) -> None:
+    import dagster as dg
+
+    root, manifest, _ = world
+    last = manifest["days"][-1]
+    with dg.DagsterInstance.from_config(str(root / "dagster")) as instance:
+        def metadata(mart: str) -> dict:
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey(["gold", mart]), asset_partitions=[last]), limit=1).records
+            return {k: v.value for k, v in records[0].asset_materialization.metadata.items()}
+
+        assert metadata("daily_revenue")["recompute"] == "full"
+        pricing = metadata("pricing_summary")
+        assert pricing["recompute"] == "incremental"
+        assert last in pricing["partials_recomputed"].split(", ")
+        assert pricing["partials_reused"] >= 1
+
+
 def _snowflake_rows(root: Path, mart: str) -> list[tuple]:
     snowflake = FakesnowResource(account="fakesnow", user="lakehouse", password="fakesnow", database="LAKEHOUSE",
                                  schema="GOLD", db_path=str(root / "snowflake"))

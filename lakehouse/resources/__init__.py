@@ -54,7 +54,10 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             "io_manager": ParquetIOManager(warehouse=warehouse),
             "metrics": LocalMetrics(path=str(settings.root / "metrics" / "metrics.jsonl")),
         }
-    glue_catalog = GlueCatalog(region=settings.region, endpoint_url=settings.endpoint_url)
+    glue_catalog = GlueCatalog(
+        region=settings.region, endpoint_url=settings.endpoint_url, database_prefix=settings.glue_database_prefix,
+        run_crawler=settings.run_crawlers, crawler_timeout_seconds=settings.crawler_timeout_seconds,
+    )
     return {
         "warehouse": warehouse,
         "glue": AwsGlueJobs(

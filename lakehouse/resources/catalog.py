@@ -6,12 +6,14 @@ kept current by the layer's Glue crawler, with partitions registered directly wh
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import dagster as dg
 import pyarrow as pa
@@ -59,11 +61,17 @@ def _athena_type(arrow_type: pa.DataType) -> str:
         return f"decimal({arrow_type.precision},{arrow_type.scale})"
     if pa.types.is_timestamp(arrow_type):
         return "timestamp"
-    if pa.types.is_list(arrow_type):
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
         return f"array<{_athena_type(arrow_type.value_type)}>"
+    if pa.types.is_map(arrow_type):
+        return f"map<{_athena_type(arrow_type.key_type)},{_athena_type(arrow_type.item_type)}>"
+    if pa.types.is_struct(arrow_type):
+        return "struct<" + ",".join(f"{f.name}:{_athena_type(f.type)}" for f in arrow_type) + ">"
+    if pa.types.is_dictionary(arrow_type):
+        return _athena_type(arrow_type.value_type)
     names = {"int64": "bigint", "int32": "int", "int16": "smallint", "int8": "tinyint", "bool": "boolean",
              "double": "double", "float": "float", "date32[day]": "date", "large_string": "string",
-             "string": "string"}
+             "string": "string", "binary": "binary", "large_binary": "binary"}
     return names.get(str(arrow_type), str(arrow_type))
 
 
@@ -110,12 +118,70 @@ def _load_entry(path: Path) -> TableEntry:
     return TableEntry(**data)
 
 
+PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+PARTITION_BATCH = 100
+PARTITION_DELETE_BATCH = 25
+
+
+class CrawlerTimeout(TimeoutError):
+    """A Glue crawler did not finish within the configured time."""
+
+
+class CatalogError(RuntimeError):
+    """The Glue Data Catalog refused a table or partition, or a crawl failed."""
+
+
+def _storage(location: str, columns: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "Columns": [{"Name": n, "Type": t} for n, t in columns],
+        "Location": location.rstrip("/") + "/",
+        "InputFormat": PARQUET_INPUT,
+        "OutputFormat": PARQUET_OUTPUT,
+        "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE, "Parameters": {"serialization.format": "1"}},
+    }
+
+
+def _table_input(entry: TableEntry) -> dict[str, Any]:
+    return {
+        "Name": entry.name,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE"},
+        # Hive partition values are strings in the path; a crawler types them the same way.
+        "PartitionKeys": [{"Name": key, "Type": "string"} for key in entry.partition_keys],
+        "StorageDescriptor": _storage(entry.location, entry.columns),
+    }
+
+
+def _describes(table: dict[str, Any]) -> tuple[Any, ...]:
+    sd = table.get("StorageDescriptor", {})
+    return (
+        [(c["Name"], c["Type"]) for c in sd.get("Columns", [])],
+        [(k["Name"], k["Type"]) for k in table.get("PartitionKeys", [])],
+        sd.get("Location"), sd.get("InputFormat"), sd.get("OutputFormat"),
+        sd.get("SerdeInfo", {}).get("SerializationLibrary"),
+    )
+
+
+def _values(partition: str) -> tuple[str, ...]:
+    return tuple(unquote(kv.split("=", 1)[1]) for kv in partition.split("/"))
+
+
 class GlueCatalog(Catalog):
-    """The Glue Data Catalog, kept current by one crawler per layer (`<prefix><database>-crawler`)."""
+    """The Glue Data Catalog: tables and partitions registered directly, then the layer's crawler as a safety net.
+
+    Registration is immediate and exact (columns and types from the Parquet schema, Hive partition
+    keys, Parquet SerDe, location); the crawler (`<crawler_prefix><database>-crawler`) then runs
+    when `run_crawler` is set, to pick up anything registration cannot see, such as files written
+    outside the pipeline.
+    """
 
     region: str
     endpoint_url: str = ""
+    database_prefix: str = ""
     crawler_prefix: str = "lakehouse-"
+    run_crawler: bool = True
     crawler_timeout_seconds: float = 900.0
     poll_seconds: float = 5.0
 
@@ -127,41 +193,130 @@ class GlueCatalog(Catalog):
             kwargs["endpoint_url"] = self.endpoint_url
         return boto3.client("glue", **kwargs)
 
-    def refresh(self, context: dg.AssetExecutionContext | None, database: str, name: str, location: str) -> TableEntry | None:
-        """Run the layer's crawler (waiting out one already running), then read the table back."""
-        glue = self._glue()
-        crawler = f"{self.crawler_prefix}{database}-crawler"
-        self._wait_idle(glue, crawler)
-        try:
-            glue.start_crawler(Name=crawler)
-        except glue.exceptions.CrawlerRunningException:
-            if context:
-                context.log.info(f"crawler {crawler} already running; waiting for it")
-        self._wait_idle(glue, crawler)
-        return next((t for t in self.tables(database) if t.name == name), None)
+    def refresh(
+        self, context: dg.AssetExecutionContext | None, database: str, name: str, location: str
+    ) -> TableEntry | None:
+        """Register the table and its new partitions from its files, run the crawler if configured, read it back."""
+        glue, physical = self._glue(), f"{self.database_prefix}{database}"
+        entry = discover(physical, name, location)
+        if entry is None:
+            with contextlib.suppress(glue.exceptions.EntityNotFoundException):
+                glue.delete_table(DatabaseName=physical, Name=name)
+            return None
+        self._register_table(glue, entry)
+        added, removed = self._sync_partitions(glue, entry)
+        if context:
+            context.log.info(f"catalog {physical}.{name}: {added} partitions added, {removed} removed")
+        if self.run_crawler:
+            self.crawl(glue, f"{self.crawler_prefix}{physical}-crawler", context)
+        return self._entry(glue, glue.get_table(DatabaseName=physical, Name=name)["Table"], database)
 
-    def _wait_idle(self, glue: Any, crawler: str) -> None:
+    def _register_table(self, glue: Any, entry: TableEntry) -> None:
+        table_input = _table_input(entry)
+        try:
+            current = glue.get_table(DatabaseName=entry.database, Name=entry.name)["Table"]
+        except glue.exceptions.EntityNotFoundException:
+            glue.create_table(DatabaseName=entry.database, TableInput=table_input)
+            return
+        if [k["Name"] for k in current.get("PartitionKeys", [])] != entry.partition_keys:
+            # Partitions of the old layout would no longer match; start the table afresh.
+            glue.delete_table(DatabaseName=entry.database, Name=entry.name)
+            glue.create_table(DatabaseName=entry.database, TableInput=table_input)
+        elif _describes(current) != _describes(table_input):
+            glue.update_table(DatabaseName=entry.database, TableInput=table_input)
+
+    def _sync_partitions(self, glue: Any, entry: TableEntry) -> tuple[int, int]:
+        if not entry.partition_keys:
+            return 0, 0
+        wanted = {_values(p): p for p in entry.partitions}
+        held = {
+            tuple(p["Values"])
+            for page in glue.get_paginator("get_partitions").paginate(DatabaseName=entry.database, TableName=entry.name)
+            for p in page["Partitions"]
+        }
+        missing = [v for v in wanted if v not in held]
+        base = entry.location.rstrip("/")
+        for start in range(0, len(missing), PARTITION_BATCH):
+            inputs = [
+                {"Values": list(v), "StorageDescriptor": _storage(f"{base}/{wanted[v]}", entry.columns)}
+                for v in missing[start:start + PARTITION_BATCH]
+            ]
+            errors = glue.batch_create_partition(
+                DatabaseName=entry.database, TableName=entry.name, PartitionInputList=inputs
+            ).get("Errors", [])
+            # A concurrent crawler may have added the same partition; anything else is a real failure.
+            real = [e for e in errors if e["ErrorDetail"].get("ErrorCode") != "AlreadyExistsException"]
+            if real:
+                raise CatalogError(f"{entry.database}.{entry.name}: cannot register partitions: {real}")
+        gone = [list(v) for v in held if v not in wanted]
+        for start in range(0, len(gone), PARTITION_DELETE_BATCH):
+            glue.batch_delete_partition(
+                DatabaseName=entry.database, TableName=entry.name,
+                PartitionsToDelete=[{"Values": v} for v in gone[start:start + PARTITION_DELETE_BATCH]],
+            )
+        return len(missing), len(gone)
+
+    def crawl(self, glue: Any, crawler: str, context: dg.AssetExecutionContext | None = None) -> None:
+        """Start the crawler and wait for its run; a run already going is waited out, then ours starts."""
         deadline = time.monotonic() + self.crawler_timeout_seconds
-        while glue.get_crawler(Name=crawler)["Crawler"]["State"] != "READY":
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"Glue crawler {crawler} did not finish within {self.crawler_timeout_seconds:.0f}s")
-            time.sleep(self.poll_seconds)
+        waited = False
+        while True:
+            try:
+                glue.start_crawler(Name=crawler)
+                break
+            except glue.exceptions.CrawlerRunningException:
+                if waited:
+                    # This run started after the one we waited for ended, so after our write: it covers us.
+                    break
+                if context:
+                    context.log.info(f"crawler {crawler} already running; waiting for it before starting again")
+                self._wait_ready(glue, crawler, deadline)
+                waited = True
+        last = self._wait_ready(glue, crawler, deadline)
+        if last.get("Status") == "FAILED":
+            raise CatalogError(f"Glue crawler {crawler} failed: {last.get('ErrorMessage', 'no message')}")
+
+    def _wait_ready(self, glue: Any, crawler: str, deadline: float) -> dict[str, Any]:
+        while True:
+            # The running crawl's id names it in a timeout (its log stream); listing it is also what
+            # advances moto's emulated crawls, which otherwise stay RUNNING.
+            running = glue.list_crawls(CrawlerName=crawler, Filters=[
+                {"FieldName": "STATE", "FilterOperator": "EQ", "FieldValue": "RUNNING"}])["Crawls"]
+            state = glue.get_crawler(Name=crawler)["Crawler"]
+            if state["State"] == "READY":
+                return state.get("LastCrawl", {})
+            if time.monotonic() >= deadline:
+                crawl = f", crawl {running[0]['CrawlId']}" if running else ""
+                raise CrawlerTimeout(
+                    f"Glue crawler {crawler} did not finish within {self.crawler_timeout_seconds:g} seconds "
+                    f"(state {state['State']}{crawl})"
+                )
+            time.sleep(min(self.poll_seconds, max(deadline - time.monotonic(), 0.0)))
 
     def tables(self, database: str | None = None) -> list[TableEntry]:
-        """Tables and partitions as the Glue Data Catalog holds them."""
+        """Tables and partitions as the Glue Data Catalog holds them, under their logical database names."""
         glue = self._glue()
-        databases = [database] if database else [d["Name"] for d in glue.get_databases()["DatabaseList"]]
-        entries = []
-        for db in databases:
-            for page in glue.get_paginator("get_tables").paginate(DatabaseName=db):
-                for t in page["TableList"]:
-                    sd = t.get("StorageDescriptor", {})
-                    keys = [k["Name"] for k in t.get("PartitionKeys", [])]
-                    parts = [
-                        "/".join(f"{k}={v}" for k, v in zip(keys, p["Values"]))
-                        for pp in glue.get_paginator("get_partitions").paginate(DatabaseName=db, TableName=t["Name"])
-                        for p in pp["Partitions"]
-                    ]
-                    cols = [(c["Name"], c["Type"]) for c in sd.get("Columns", [])]
-                    entries.append(TableEntry(db, t["Name"], sd.get("Location", ""), cols, keys, sorted(parts)))
+        if database:
+            databases = [database]
+        else:
+            names = [d["Name"] for page in glue.get_paginator("get_databases").paginate() for d in page["DatabaseList"]]
+            databases = [n.removeprefix(self.database_prefix) for n in names if n.startswith(self.database_prefix)]
+        entries = [
+            self._entry(glue, table, db)
+            for db in databases
+            for page in glue.get_paginator("get_tables").paginate(DatabaseName=f"{self.database_prefix}{db}")
+            for table in page["TableList"]
+        ]
         return sorted(entries, key=lambda e: (e.database, e.name))
+
+    def _entry(self, glue: Any, table: dict[str, Any], database: str) -> TableEntry:
+        sd = table.get("StorageDescriptor", {})
+        keys = [k["Name"] for k in table.get("PartitionKeys", [])]
+        pages = glue.get_paginator("get_partitions").paginate(
+            DatabaseName=table["DatabaseName"], TableName=table["Name"])
+        parts = [
+            "/".join(f"{k}={v}" for k, v in zip(keys, p["Values"])) for page in pages for p in page["Partitions"]
+        ] if keys else []
+        location = sd.get("Location", "").rstrip("/")
+        columns = [(c["Name"], c["Type"]) for c in sd.get("Columns", [])]
+        return TableEntry(database, table["Name"], location, columns, keys, sorted(parts))

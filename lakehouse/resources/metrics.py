@@ -7,7 +7,9 @@ CloudWatch metrics in one namespace with the dimensions layer and table, which t
 from __future__ import annotations
 
 import json
+import math
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -44,25 +46,38 @@ class LocalMetrics(Metrics):
         return [json.loads(line) for line in target.read_text().splitlines()] if target.exists() else []
 
 
+UNITS: dict[str, str] = {
+    "rows_in": "Count", "rows_out": "Count", "quarantined_rows": "Count", "corrupt_files": "Count",
+    "failed_runs": "Count", "quarantine_ratio": "None", "duration_seconds": "Seconds",
+}
+DIMENSIONS: tuple[str, str] = ("layer", "table")
+
+
 class CloudWatchMetrics(Metrics):
-    """CloudWatch `put_metric_data` in the `Lakehouse` namespace."""
+    """CloudWatch `put_metric_data` in one namespace, dimensions `layer` and `table` (what the alarms select on)."""
 
     region: str
     endpoint_url: str = ""
+    namespace: str = NAMESPACE
 
     def publish(self, layer: str, table: str, values: dict[str, float]) -> None:
-        """One datum per value, dimensions layer and table; at most 1000 per call, as CloudWatch allows."""
+        """One datum per finite value, with its unit, all stamped with the same time; at most 1000 per call.
+
+        CloudWatch rejects NaN and infinities (a quarantine ratio of an empty input is 0/0), so those are
+        left out rather than failing the asset that reports them.
+        """
         import boto3
 
         kwargs: dict[str, Any] = {"region_name": self.region}
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
-        unit = {"duration_seconds": "Seconds", "quarantine_ratio": "None"}
+        now = datetime.now(timezone.utc)
+        dimensions = [{"Name": DIMENSIONS[0], "Value": layer}, {"Name": DIMENSIONS[1], "Value": table}]
         data = [
-            {"MetricName": name, "Value": float(value), "Unit": unit.get(name, "Count"),
-             "Dimensions": [{"Name": "layer", "Value": layer}, {"Name": "table", "Value": table}]}
-            for name, value in values.items()
+            {"MetricName": name, "Value": float(value), "Unit": UNITS.get(name, "Count"),
+             "Dimensions": dimensions, "Timestamp": now}
+            for name, value in values.items() if math.isfinite(float(value))
         ]
         client = boto3.client("cloudwatch", **kwargs)
         for start in range(0, len(data), 1000):
-            client.put_metric_data(Namespace=NAMESPACE, MetricData=data[start:start + 1000])
+            client.put_metric_data(Namespace=self.namespace, MetricData=data[start:start + 1000])

@@ -57,6 +57,17 @@ def evaluate(mart: Mart, key: dg.AssetKey, quality: dict[str, Any], silver: dict
     ]
 
 
+def incremental_metadata(result: dict[str, Any]) -> dict[str, Any]:
+    """How the job rebuilt the mart: `recompute` (full | incremental) and, if incremental, the partials it touched."""
+    metadata: dict[str, Any] = {"recompute": str(result.get("recompute", "full"))}
+    for name in ("partials_recomputed", "partials_removed"):
+        if name in result:
+            metadata[name] = ", ".join(result[name]) or "none"
+    if "partials_reused" in result:
+        metadata["partials_reused"] = int(result["partials_reused"])
+    return metadata
+
+
 def build_gold_asset(mart: Mart) -> dg.AssetsDefinition:
     """One gold mart asset running the `gold_build` Glue job."""
     key = dg.AssetKey(["gold", mart.name])
@@ -86,7 +97,8 @@ def build_gold_asset(mart: Mart) -> dg.AssetsDefinition:
         metrics.publish("gold", mart.name, {"rows_out": run.metadata.get("rows", 0), "duration_seconds": time.monotonic() - started})
         catalog.refresh(context, "gold", mart.name, warehouse.uri("gold", mart.name))
         return dg.MaterializeResult(
-            metadata={**job_metadata(run.metadata, run.run_id), "totals": dg.MetadataValue.json(run.metadata.get("totals") or {})},
+            metadata={**job_metadata(run.metadata, run.run_id), "totals": dg.MetadataValue.json(run.metadata.get("totals") or {}),
+                      **incremental_metadata(run.metadata)},
             check_results=evaluate(mart, key, run.metadata.get("quality") or {}, silver),
         )
 
