@@ -206,6 +206,29 @@ def test_glue_role_is_least_privilege(aws_account: dict[str, str]) -> None:
         assert not any(a == "*" or a.endswith(":*") for a in actions), statement
 
 
+def test_orchestrator_role_trusts_the_account_by_default_and_grants_no_wildcard_actions(
+    aws_deployment: Account,
+) -> None:
+    iam, env = client(aws_deployment.env, "iam"), aws_deployment.env
+    arn = aws_deployment.outputs["OrchestratorRoleArn"]
+    assert arn == "arn:aws:iam::123456789012:role/lakehouse-test-orchestrator"
+    trust = iam.get_role(RoleName="lakehouse-test-orchestrator")["Role"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                      "Action": "sts:AssumeRole"}]
+    assert iam.list_role_policies(RoleName="lakehouse-test-orchestrator")["PolicyNames"] == ["lakehouse-orchestrator"]
+    statements = _statements(iam, "lakehouse-test-orchestrator", "lakehouse-orchestrator")
+    landing = f"arn:aws:s3:::{bucket(env, 'landing')}"
+    assert landing in statements["ListLandingAndLayers"]["Resource"]
+    granted = {r for s in statements.values()
+               for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])}
+    assert not {r for r in granted if r.startswith(f"{landing}/")}, "the orchestrator reads no landing object"
+    assert statements["LakehouseMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "Lakehouse"}}
+    for statement in statements.values():
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert not any("*" in a for a in actions), statement
+        assert not any(a.startswith("iam:") for a in actions) and "glue:CreateJob" not in actions, statement
+
+
 def test_snowflake_role_reads_gold_only(aws_account: dict[str, str]) -> None:
     iam, env = client(aws_account, "iam"), aws_account
     role = iam.get_role(RoleName="lakehouse-test-snowflake")["Role"]
@@ -224,7 +247,8 @@ def test_parameters_reach_names_trust_and_environment(moto_endpoint: str) -> Non
     reset_moto(moto_endpoint)
     user = "arn:aws:iam::999999999999:user/abc1-s-snowflake"
     account = deploy_template(moto_endpoint, DEFAULT_TEMPLATE, "prod", parameters={
-        "GlueDatabasePrefix": "acme_", "SnowflakeIamUserArn": user, "SnowflakeExternalId": "ACME_SFCRole=1_x"})
+        "GlueDatabasePrefix": "acme_", "SnowflakeIamUserArn": user, "SnowflakeExternalId": "ACME_SFCRole=1_x",
+        "OrchestratorPrincipalArn": "arn:aws:iam::123456789012:role/dagster-ecs-task"})
     env = account.env
     assert env["LAKEHOUSE_GLUE_DATABASE_PREFIX"] == "acme_"
     assert env["LAKEHOUSE_GOLD_BUCKET"] == "lakehouse-prod-123456789012-gold"
@@ -234,6 +258,9 @@ def test_parameters_reach_names_trust_and_environment(moto_endpoint: str) -> Non
     trust = client(env, "iam").get_role(RoleName="lakehouse-prod-snowflake")["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"AWS": user}
     assert trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"] == "ACME_SFCRole=1_x"
+    orchestrator = client(env, "iam").get_role(RoleName="lakehouse-prod-orchestrator")["Role"]
+    assert orchestrator["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "AWS": "arn:aws:iam::123456789012:role/dagster-ecs-task"}
     with pytest.raises(ValueError, match="does not match"):
         deploy_template(moto_endpoint, DEFAULT_TEMPLATE, "Not-Valid")
 
