@@ -10,7 +10,6 @@ from typing import Any
 from lakehouse.settings import Settings
 
 GLUE_SCRIPTS = Path(__file__).resolve().parents[1] / "glue_scripts"
-JOB_PREFIX = "lakehouse-"
 GLUE_VERSION = "5.0"
 
 
@@ -66,7 +65,7 @@ def deploy_glue_jobs(settings: Settings, max_concurrent_runs: int = 4) -> dict[s
             "NumberOfWorkers": 2,
             "Timeout": 120,
         }
-        name = f"{JOB_PREFIX}{job}"
+        name = f"{settings.name_prefix}-{job}"
         try:
             glue.get_job(JobName=name)
             glue.update_job(JobName=name, JobUpdate=definition)

@@ -47,6 +47,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LAKEHOUSE_GLUE_ROLE_ARN", "aws", True, "", "IAM role the Glue jobs and crawlers assume."),
     Variable("LAKEHOUSE_GLUE_SECURITY_CONFIGURATION", "aws", False, "lakehouse", "Glue security configuration (KMS for S3, logs, bookmarks)."),
     Variable("LAKEHOUSE_GLUE_DATABASE_PREFIX", "aws", False, "", "Prefix of the Glue databases (`<prefix>bronze`, ...)."),
+    Variable("LAKEHOUSE_NAME_PREFIX", "aws", False, "lakehouse", "Prefix of the Glue job and crawler names (the template's `NamePrefix`)."),
     Variable("LAKEHOUSE_GLUE_RUN_CRAWLERS", "aws", False, "true", "Run the layer's crawler after tables and partitions are registered directly (`false` skips it)."),
     Variable("LAKEHOUSE_GLUE_CRAWLER_TIMEOUT_SECONDS", "aws", False, "900", "How long an asset waits for its layer's crawler before failing."),
     Variable("LAKEHOUSE_ATHENA_WORKGROUP", "aws", True, "", "Athena workgroup (encrypted results, enforced configuration)."),
@@ -78,6 +79,7 @@ class Settings:
     glue_role_arn: str = ""
     glue_security_configuration: str = ""
     glue_database_prefix: str = ""
+    name_prefix: str = "lakehouse"
     run_crawlers: bool = True
     crawler_timeout_seconds: float = 900.0
     scripts_uri: str = ""
@@ -139,6 +141,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         glue_role_arn=env["LAKEHOUSE_GLUE_ROLE_ARN"],
         glue_security_configuration=env.get("LAKEHOUSE_GLUE_SECURITY_CONFIGURATION") or "lakehouse",
         glue_database_prefix=env.get("LAKEHOUSE_GLUE_DATABASE_PREFIX", ""),
+        name_prefix=env.get("LAKEHOUSE_NAME_PREFIX") or "lakehouse",
         run_crawlers=_flag(env, "LAKEHOUSE_GLUE_RUN_CRAWLERS", True),
         crawler_timeout_seconds=_seconds(env, "LAKEHOUSE_GLUE_CRAWLER_TIMEOUT_SECONDS", 900.0),
         athena_workgroup=env["LAKEHOUSE_ATHENA_WORKGROUP"],

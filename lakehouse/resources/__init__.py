@@ -56,12 +56,14 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         }
     glue_catalog = GlueCatalog(
         region=settings.region, endpoint_url=settings.endpoint_url, database_prefix=settings.glue_database_prefix,
+        crawler_prefix=f"{settings.name_prefix}-",
         run_crawler=settings.run_crawlers, crawler_timeout_seconds=settings.crawler_timeout_seconds,
     )
     return {
         "warehouse": warehouse,
         "glue": AwsGlueJobs(
-            scripts_uri=settings.scripts_uri, region=settings.region, endpoint_url=settings.endpoint_url
+            scripts_uri=settings.scripts_uri, region=settings.region, endpoint_url=settings.endpoint_url,
+            job_prefix=f"{settings.name_prefix}-",
         ),
         "catalog": glue_catalog,
         "athena": BotoAthena(

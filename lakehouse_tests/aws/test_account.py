@@ -305,3 +305,19 @@ def test_lint_infra_passes_and_catches_findings(tmp_path: Path) -> None:
     failing, _ = _lint(str(bad))
     assert failing.returncode != 0
     assert "CKV_AWS_21" in failing.stdout  # versioning missing
+
+
+def test_name_prefix_reaches_the_job_and_crawler_names_the_profile_uses(moto_endpoint: str) -> None:
+    from lakehouse.definitions import build_definitions
+
+    reset_moto(moto_endpoint)
+    env = deploy_template(moto_endpoint, DEFAULT_TEMPLATE, "prod", parameters={"NamePrefix": "acme"}).env
+    assert env["LAKEHOUSE_NAME_PREFIX"] == "acme"
+    snowflake = {"SNOWFLAKE_ACCOUNT": "acct", "SNOWFLAKE_USER": "user", "SNOWFLAKE_PASSWORD": "pw"}
+    resources = build_definitions(load_settings({**env, **snowflake})).resources
+    glue = client(env, "glue")
+    for job in JOB_SCRIPTS:
+        assert glue.get_job(JobName=f"{resources['glue'].job_prefix}{job}")["Job"]["Name"] == f"acme-{job}"
+    for layer in CATALOG_LAYERS:
+        name = f"{resources['catalog'].crawler_prefix}{layer}-crawler"
+        assert glue.get_crawler(Name=name)["Crawler"]["DatabaseName"] == layer
