@@ -9,9 +9,11 @@ import urllib.request
 
 import pytest
 
+from lakehouse.settings import Settings, load_settings
 from lakehouse_tests.aws.account import DEFAULT_TEMPLATE, Account, deploy_template
 
 ENV_NAME = "test"
+SNOWFLAKE_ENV = {"SNOWFLAKE_ACCOUNT": "acct", "SNOWFLAKE_USER": "lakehouse", "SNOWFLAKE_PASSWORD": "unused"}
 
 
 def reset_moto(endpoint: str) -> None:
@@ -30,3 +32,11 @@ def aws_deployment(moto_endpoint: str) -> Account:
 def aws_account(aws_deployment: Account) -> dict[str, str]:
     """The aws profile's environment variables for the freshly created account."""
     return dict(aws_deployment.env)
+
+
+@pytest.fixture
+def settings(aws_account: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The aws profile resolved from the emulated account's environment (dummy Snowflake credentials)."""
+    for name, value in {**aws_account, **SNOWFLAKE_ENV}.items():
+        monkeypatch.setenv(name, value)
+    return load_settings()

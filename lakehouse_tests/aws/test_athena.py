@@ -23,11 +23,10 @@ import pyarrow as pa
 import pytest
 
 from lakehouse.resources import BotoAthena, QueryError, build_resources
-from lakehouse.settings import Settings, load_settings
+from lakehouse.settings import Settings
 
 pytestmark = pytest.mark.aws
 
-SNOWFLAKE_ENV = {"SNOWFLAKE_ACCOUNT": "acct", "SNOWFLAKE_USER": "lakehouse", "SNOWFLAKE_PASSWORD": "unused"}
 SQL = "SELECT n_name, revenue FROM gold.daily_revenue"
 COLUMNS: list[dict[str, Any]] = [
     {"Name": "n_name", "Type": "varchar"},
@@ -48,14 +47,6 @@ ROWS: list[list[str | None]] = [
 
 def _cell(value: str | None) -> dict[str, str]:
     return {} if value is None else {"VarCharValue": value}
-
-
-@pytest.fixture
-def settings(aws_account: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The aws profile resolved from the emulated account's environment (dummy Snowflake credentials)."""
-    for name, value in {**aws_account, **SNOWFLAKE_ENV}.items():
-        monkeypatch.setenv(name, value)
-    return load_settings()
 
 
 @pytest.fixture

@@ -20,11 +20,11 @@ from glue_scripts.common.fs import filesystem_for
 from lakehouse.deploy import deploy_glue_jobs, job_names
 from lakehouse.resources import GlueJobs, build_resources
 from lakehouse.settings import Settings, load_settings
+from lakehouse_tests.aws.conftest import SNOWFLAKE_ENV
 from lakehouse_tests.aws.glue_runner import LOG_GROUP, LocalGlueRunner, LocallyRunGlueJobs, locally_run_glue_jobs
 
 pytestmark = pytest.mark.aws
 
-SNOWFLAKE_ENV = {"SNOWFLAKE_ACCOUNT": "acct", "SNOWFLAKE_USER": "lakehouse", "SNOWFLAKE_PASSWORD": "unused"}
 JOB = "bronze_ingest_files"
 DAY = "2024-01-02"
 NATION_CSV = "n_nationkey,n_name,n_regionkey,n_comment\n0,ALGERIA,0,north\n1,ARGENTINA,1,south\n2,BRAZIL,1,east\n"
@@ -39,7 +39,7 @@ def settings(aws_account: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Se
     glue = boto3.client("glue", region_name=settings.region, endpoint_url=settings.endpoint_url)
     # moto has no update_job: drop the template's jobs so deploy_glue_jobs takes its create path.
     for job in job_names():
-        glue.delete_job(JobName=f"lakehouse-{job}")
+        glue.delete_job(JobName=f"{settings.name_prefix}-{job}")
     deploy_glue_jobs(settings)
     s3 = boto3.client("s3", region_name=settings.region, endpoint_url=settings.endpoint_url)
     s3.put_object(Bucket=bucket(settings, "landing"), Key=f"files/nation/ingestion_date={DAY}/nation.csv",

@@ -14,12 +14,11 @@ import pytest
 
 from lakehouse.resources import ParquetIOManager, Warehouse, build_resources
 from lakehouse.resources.io_manager import read_table
-from lakehouse.settings import Settings, load_settings
+from lakehouse.settings import Settings
 
 pytestmark = pytest.mark.aws
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2024-01-01", fmt="%Y-%m-%d")
-SNOWFLAKE_ENV = {"SNOWFLAKE_ACCOUNT": "acct", "SNOWFLAKE_USER": "lakehouse", "SNOWFLAKE_PASSWORD": "unused"}
 
 
 @dg.asset(key=["gold", "sales"], partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
@@ -32,14 +31,6 @@ def sales(context: dg.AssetExecutionContext) -> pd.DataFrame:
 def sales_report(sales: pd.DataFrame) -> pd.DataFrame:
     assert isinstance(sales, pd.DataFrame)
     return sales.assign(doubled=sales["amount"] * 2)
-
-
-@pytest.fixture
-def settings(aws_account: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The aws profile resolved from the emulated account's environment (dummy Snowflake credentials)."""
-    for name, value in {**aws_account, **SNOWFLAKE_ENV}.items():
-        monkeypatch.setenv(name, value)
-    return load_settings()
 
 
 @pytest.fixture

@@ -31,13 +31,13 @@ from lakehouse.resources import FakesnowResource, build_resources
 from lakehouse.resources.io_manager import read_table
 from lakehouse.settings import Settings, load_settings
 from lakehouse.sources import simulate
+from lakehouse_tests.aws.conftest import SNOWFLAKE_ENV
 from lakehouse_tests.aws.account import DEFAULT_TEMPLATE, deploy_template
 from lakehouse_tests.aws.conftest import ENV_NAME, reset_moto
 from lakehouse_tests.aws.glue_runner import LocalGlueRunner, locally_run_glue_jobs
 
 pytestmark = [pytest.mark.aws, pytest.mark.slow]
 
-SNOWFLAKE_ENV = {"SNOWFLAKE_ACCOUNT": "acct", "SNOWFLAKE_USER": "lakehouse", "SNOWFLAKE_PASSWORD": "unused"}
 DAYS = 2
 SILVER_TABLES = [*(s.name for s in SILVER_SPECS), "web_events"]
 BRONZE_TABLES = [s.name for s in BRONZE_SPECS]
@@ -97,7 +97,7 @@ def world(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         glue = boto3.client("glue", region_name=settings.region, endpoint_url=settings.endpoint_url)
         # moto has no update_job: drop the template's jobs so deploy_glue_jobs takes its create path.
         for job in job_names():
-            glue.delete_job(JobName=f"lakehouse-{job}")
+            glue.delete_job(JobName=f"{settings.name_prefix}-{job}")
         deploy_glue_jobs(settings)
         runner = LocalGlueRunner(boto3.Session(region_name=settings.region), settings.endpoint_url, root / "glue")
         resources = build_resources(settings)

@@ -16,23 +16,14 @@ import pytest
 
 from lakehouse.resources import build_resources
 from lakehouse.resources.metrics import CloudWatchMetrics
-from lakehouse.settings import Settings, load_settings
+from lakehouse.settings import Settings
 
 pytestmark = pytest.mark.aws
 
-SNOWFLAKE_ENV = {"SNOWFLAKE_ACCOUNT": "acct", "SNOWFLAKE_USER": "lakehouse", "SNOWFLAKE_PASSWORD": "unused"}
 ORDERS = {"rows_in": 1000.0, "rows_out": 950.0, "quarantined_rows": 50.0, "quarantine_ratio": 0.05,
           "duration_seconds": 12.5}
 UNITS = {"rows_in": "Count", "rows_out": "Count", "quarantined_rows": "Count", "quarantine_ratio": "None",
          "duration_seconds": "Seconds"}
-
-
-@pytest.fixture
-def settings(aws_account: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The aws profile resolved from the emulated account's environment (dummy Snowflake credentials)."""
-    for name, value in {**aws_account, **SNOWFLAKE_ENV}.items():
-        monkeypatch.setenv(name, value)
-    return load_settings()
 
 
 @pytest.fixture

@@ -23,13 +23,12 @@ from glue_scripts.common import writer
 from glue_scripts.common.fs import filesystem_for
 from lakehouse.resources import FakesnowResource, LakehouseSnowflake, build_resources
 from lakehouse.resources.io_manager import read_table
-from lakehouse.settings import Settings, load_settings
+from lakehouse.settings import Settings
 
 pytestmark = pytest.mark.aws
 
 MART = "daily_revenue"
 GRAIN = ["o_orderdate", "n_name", "c_mktsegment"]
-SNOWFLAKE_ENV = {"SNOWFLAKE_ACCOUNT": "acct", "SNOWFLAKE_USER": "lakehouse", "SNOWFLAKE_PASSWORD": "unused"}
 SCHEMA = pa.schema([
     ("o_orderdate", pa.date32()), ("n_name", pa.string()), ("c_mktsegment", pa.string()),
     ("orders", pa.int64()), ("line_items", pa.int64()),
@@ -48,14 +47,6 @@ GOLD_V1 = (
           (dt.date(1996, 1, 31), "JAPAN", "HOUSEHOLD", 12, 40, Decimal("99999999.99"), Decimal("88888888.8888"))),
 )
 GOLD_V2 = (_mart((dt.date(1995, 3, 1), "FRANCE", "BUILDING", 4, 9, Decimal("2000.00"), Decimal("1900.5000"))),)
-
-
-@pytest.fixture
-def settings(aws_account: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The aws profile resolved from the emulated account's environment (dummy Snowflake credentials)."""
-    for name, value in {**aws_account, **SNOWFLAKE_ENV}.items():
-        monkeypatch.setenv(name, value)
-    return load_settings()
 
 
 @pytest.fixture
