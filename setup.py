@@ -37,7 +37,8 @@ setup(
         "click>=8.1",
     ],
     extras_require={
-        "dev": ["pytest>=8", "moto[server]>=5.0", "playwright>=1.45", "cfn-lint>=1.0"],
+        "dev": ["pytest>=8", "moto[server]>=5.0", "playwright>=1.45", "cfn-lint>=1.0", "psutil>=5.9"],
+        "bench": ["psutil>=5.9"],
     },
     entry_points={"console_scripts": ["lakehouse=lakehouse.cli:main"]},
 )

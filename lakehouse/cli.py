@@ -1,11 +1,10 @@
-"""The `lakehouse` command: simulate | run | query | serve-api."""
+"""The `lakehouse` command: simulate | run | bench | query | serve-api."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -104,6 +103,32 @@ def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
         console.print(f"  failed check {label}")
     for label in summary.failed_runs:
         console.print(f"  failed run {label}")
+
+
+@main.command()
+@click.option("--sf", type=float, default=0.01, show_default=True, help="TPC-H scale factor.")
+@click.option("--days", type=click.IntRange(1, 365), default=3, show_default=True, help="Days of history before the incremental day.")
+@click.option("--seed", type=int, default=None, help="Simulator seed (default: the simulator's).")
+@click.option("--root", type=click.Path(path_type=Path), default=Path(".lakehouse-bench"), show_default=True,
+              help="Warehouse root for the bench; its layers are deleted first.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON report (default: <root>/bench.json); Markdown beside it.")
+def bench(sf: float, days: int, seed: int | None, root: Path, out: Path | None) -> None:
+    """Simulate, run every stage on the local profile, measure the floors and one more day; write JSON and Markdown."""
+    try:
+        from lakehouse.bench import BenchError, run_bench, write_report
+        from lakehouse.bench.run import command_line
+    except ImportError as error:
+        raise click.ClickException(f"lakehouse bench needs {error.name}: pip install -c constraints.txt -e '.[bench]'") from error
+    from lakehouse.sources import DEFAULT_SEED
+
+    path = _use_root(root.resolve())
+    try:
+        report = run_bench(path, sf, days, DEFAULT_SEED if seed is None else seed, command_line(), console)
+    except BenchError as error:
+        raise click.ClickException(str(error)) from error
+    md = write_report(report, out or path / "bench.json")
+    click.echo(md.read_text())
+    console.print(f"report: {out or path / 'bench.json'} and {md}")
 
 
 @main.command()

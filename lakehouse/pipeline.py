@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,8 +43,11 @@ def use_instance(root: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def run_days(days: list[str], instance: dg.DagsterInstance, console: Console | None = None) -> RunSummary:
-    """Materialize every asset for each day in order, recording runs in the instance."""
+def run_days(
+    days: list[str], instance: dg.DagsterInstance, console: Console | None = None,
+    on_run: Callable[[str, dg.ExecuteInProcessResult], None] | None = None,
+) -> RunSummary:
+    """Materialize every asset for each day in order, recording runs in the instance; `on_run` sees each day's result."""
     from lakehouse.definitions import DAILY_JOB, build_definitions
 
     defs = build_definitions(load_settings())
@@ -65,5 +69,7 @@ def run_days(days: list[str], instance: dg.DagsterInstance, console: Console | N
                     summary.checks_failed.append(label)
                     if (evaluation.asset_key, evaluation.check_name) in blocking:
                         summary.blocking_failed.append(label)
+            if on_run is not None:
+                on_run(day, result)
             progress.advance(task)
     return summary

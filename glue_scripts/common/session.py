@@ -23,6 +23,9 @@ LOCAL_SPARK_CONF: dict[str, str] = {
     "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
     "spark.hadoop.parquet.enable.summary-metadata": "false",
     "spark.sql.parquet.compression.codec": "zstd",
+    # Constraint propagation infers filters from every projected expression; over the standardized columns
+    # (regex, casts, rule arrays) joined to quarantine and silver it made planning, not execution, the cost.
+    "spark.sql.constraintPropagation.enabled": "false",
 }
 
 # JDBC drivers for the database source, from Debian's libxerial-sqlite-jdbc-java and
@@ -48,6 +51,7 @@ def get_spark() -> SparkSession:
             builder = builder.config(key, value)
         return builder.getOrCreate()
     session = GlueContext(SparkContext.getOrCreate()).spark_session
-    for key in ("spark.sql.session.timeZone", "spark.sql.legacy.timeParserPolicy", "spark.sql.ansi.enabled"):
+    for key in ("spark.sql.session.timeZone", "spark.sql.legacy.timeParserPolicy", "spark.sql.ansi.enabled",
+                "spark.sql.constraintPropagation.enabled"):
         session.conf.set(key, LOCAL_SPARK_CONF[key])
     return session
