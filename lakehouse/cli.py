@@ -109,7 +109,7 @@ def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
 @click.option("--sf", type=float, default=0.01, show_default=True, help="TPC-H scale factor.")
 @click.option("--days", type=click.IntRange(1, 365), default=3, show_default=True, help="Days of history before the incremental day.")
 @click.option("--seed", type=int, default=None, help="Simulator seed (default: the simulator's).")
-@click.option("--root", type=click.Path(path_type=Path), default=Path(".lakehouse-bench"), show_default=True,
+@click.option("--root", type=click.Path(path_type=Path), default=Path(".lakehouse") / "bench", show_default=True,
               help="Warehouse root for the bench; its layers are deleted first.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON report (default: <root>/bench.json); Markdown beside it.")
 def bench(sf: float, days: int, seed: int | None, root: Path, out: Path | None) -> None:
