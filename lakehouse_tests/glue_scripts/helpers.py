@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
+
+from glue_scripts.common.specs import SILVER_BY_NAME
 
 DAY = "2024-01-02"
 
@@ -34,3 +38,14 @@ def job_args(tmp: Path, table: str, day: str = DAY, run_id: str = "run-1", **ext
 def read_partition(spark: SparkSession, tmp: Path, table: str, day: str = DAY) -> DataFrame:
     """The written bronze partition as Spark sees it."""
     return spark.read.parquet(str(tmp / "bronze" / table / f"ingestion_date={day}"))
+
+
+ARROW_TYPES = {"bigint": pa.int64(), "int": pa.int32(), "string": pa.string(), "date": pa.date32(),
+               "decimal(15,2)": pa.decimal128(15, 2)}
+
+
+def silver_table(tpch: Path, name: str) -> pa.Table:
+    """A tpchgen-cli Parquet table with its silver spec's columns and Arrow types."""
+    spec = SILVER_BY_NAME[name]
+    table = pq.read_table(tpch / f"{name}.parquet").select(list(spec.column_names))
+    return table.cast(pa.schema([(c.name, ARROW_TYPES[c.type]) for c in spec.columns]))

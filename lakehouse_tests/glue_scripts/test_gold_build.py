@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -21,9 +20,10 @@ from glue_scripts.common.specs import SILVER_BY_NAME
 from glue_scripts.common.writer import write_arrow
 from glue_scripts.jobs.gold_build import run
 from glue_scripts.transforms.gold import MART_DESCRIPTIONS, MARTS_BY_NAME, mart_names
+from lakehouse_tests.glue_scripts.helpers import silver_table
 
-ARROW_TYPES = {"bigint": pa.int64(), "int": pa.int32(), "string": pa.string(), "date": pa.date32(),
-               "decimal(15,2)": pa.decimal128(15, 2)}
+pytestmark = pytest.mark.usefixtures("one_shuffle_partition")
+
 T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
 WEB_SCHEMA = pa.schema([("ts", pa.timestamp("us", tz="UTC")), ("client", pa.string()), ("method", pa.string()),
                         ("path", pa.string()), ("status", pa.int32()), ("bytes", pa.int64()),
@@ -53,12 +53,6 @@ WEB_EVENTS = [
 ]
 
 
-def _silver_table(tpch: Path, name: str) -> pa.Table:
-    spec = SILVER_BY_NAME[name]
-    table = pq.read_table(tpch / f"{name}.parquet").select(list(spec.column_names))
-    return table.cast(pa.schema([(c.name, ARROW_TYPES[c.type]) for c in spec.columns]))
-
-
 def _with_metadata(table: pa.Table, day: str) -> pa.Table:
     table = table.append_column("_ingestion_date", pa.array([day] * table.num_rows, pa.string()))
     return table.append_column("_run_id", pa.array(["silver-run"] * table.num_rows, pa.string()))
@@ -73,7 +67,7 @@ def silver(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([tpchgen, "parquet", "-s", "0.001", "-o", str(tpch)], check=True)
     silver = root / "silver"
     for name in SILVER_BY_NAME:
-        table = _silver_table(tpch, name)
+        table = silver_table(tpch, name)
         if name == "lineitem":
             half = table.num_rows // 2
             later = _with_metadata(table.slice(half), "2024-01-02")
@@ -89,15 +83,6 @@ def silver(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _args(silver: Path, gold: Path, mart: str) -> dict[str, str]:
     return {"mart": mart, "ingestion_date": "2024-01-02", "silver_path": str(silver), "gold_path": str(gold),
             "run_id": "r1"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_shuffle_partition(spark: SparkSession) -> Iterator[None]:
-    """Tiny inputs: one shuffle partition saves the shared CPUs most of the task overhead."""
-    previous = spark.conf.get("spark.sql.shuffle.partitions")
-    spark.conf.set("spark.sql.shuffle.partitions", "1")
-    yield
-    spark.conf.set("spark.sql.shuffle.partitions", previous)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import random
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -14,22 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType
 
-from glue_scripts.common.specs import SILVER_BY_NAME
 from glue_scripts.common.writer import write_arrow
 from glue_scripts.jobs.gold_build import read_silver, run
 from glue_scripts.transforms import gold_incremental
 from glue_scripts.transforms.gold import MARTS, MARTS_BY_NAME, build_mart
 from glue_scripts.transforms.gold_sales import decimal_average
+from lakehouse_tests.glue_scripts.helpers import silver_table
+
+pytestmark = pytest.mark.usefixtures("one_shuffle_partition")
 
 INCREMENTAL = [m.name for m in MARTS if m.partials is not None]
-ARROW_TYPES = {"bigint": pa.int64(), "int": pa.int32(), "string": pa.string(), "date": pa.date32(),
-               "decimal(15,2)": pa.decimal128(15, 2)}
 D1, D2, D3 = "2024-01-01", "2024-01-02", "2024-01-03"
 
 
@@ -41,19 +39,8 @@ def tpch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pa.Table]:
     subprocess.run([tpchgen, "parquet", "-s", "0.001", "--tables=lineitem,supplier", "-o", str(out)], check=True)
     tables = {}
     for name in ("lineitem", "supplier"):
-        spec = SILVER_BY_NAME[name]
-        table = pq.read_table(out / f"{name}.parquet").select(list(spec.column_names))
-        tables[name] = table.cast(pa.schema([(c.name, ARROW_TYPES[c.type]) for c in spec.columns]))
+        tables[name] = silver_table(out, name)
     return tables
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_shuffle_partition(spark: SparkSession) -> Iterator[None]:
-    """Tiny inputs: one shuffle partition saves the shared CPUs most of the task overhead."""
-    previous = spark.conf.get("spark.sql.shuffle.partitions")
-    spark.conf.set("spark.sql.shuffle.partitions", "1")
-    yield
-    spark.conf.set("spark.sql.shuffle.partitions", previous)
 
 
 def _write_silver(silver: Path, table: str, day: str, rows: pa.Table) -> None:
