@@ -9,6 +9,7 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from glue_scripts.common.locks import run_exclusive
 from glue_scripts.common.session import get_spark
 
 JobFn = Callable[[SparkSession, dict[str, str]], dict[str, Any]]
@@ -47,11 +48,12 @@ def require(args: dict[str, str], *names: str) -> list[str]:
 
 
 def main(run: JobFn, argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Run a job as Glue does; with Pipes arguments present, report its metadata to Dagster."""
+    """Run a job as Glue does, holding the writer leases of what it writes (glue_scripts/common/locks.py);
+    with Pipes arguments present, report its metadata to Dagster."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     spark = get_spark()
     if not any(name in args for name in PIPES_ARGS):
-        result = run(spark, args)
+        result = run_exclusive(run, spark, args)
         print(json.dumps(result, default=str))
         return result
     import boto3
@@ -61,7 +63,7 @@ def main(run: JobFn, argv: Sequence[str] | None = None) -> dict[str, Any]:
         params_loader=PipesCliArgsParamsLoader(),
         context_loader=PipesS3ContextLoader(client=boto3.client("s3")),
     ) as pipes:
-        result = run(spark, args)
+        result = run_exclusive(run, spark, args)
         pipes.report_asset_materialization(metadata=_pipes_metadata(result))
     return result
 

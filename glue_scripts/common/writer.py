@@ -94,8 +94,25 @@ def remove(table_path: str, partition: str) -> None:
         fs.delete_dir(final)
 
 
+def drop_stale_staging(table_path: str, label: str | None, before: float) -> list[str]:
+    """Delete the staging folders of partition `label` (None: of every partition) last written before `before`
+    (epoch seconds), locally and on S3; return their paths. Only the holder of the writer lease of what they
+    stage may call it (glue_scripts/common/locks.py): no live writer then owns a staging folder of that label."""
+    fs, root = filesystem_for(join(table_path, STAGING))
+    dropped = []
+    for entry in fs.get_file_info(pafs.FileSelector(root, allow_not_found=True)):
+        if entry.type != pafs.FileType.Directory or (label is not None and entry.base_name.rsplit("-", 1)[0] != label):
+            continue
+        inside = fs.get_file_info(pafs.FileSelector(entry.path, recursive=True))
+        times = [i.mtime.timestamp() for i in [entry, *inside] if i.mtime is not None]
+        if max(times, default=0.0) < before:
+            fs.delete_dir(entry.path)
+            dropped.append(entry.path)
+    return dropped
+
+
 def recover(table_path: str) -> None:
-    """Restore partitions whose swap was interrupted between its two renames, and drop stale staging."""
+    """Restore partitions whose swap was interrupted between its two renames (local only: S3 commits copy)."""
     fs, table = filesystem_for(table_path)
     if not isinstance(fs, pafs.LocalFileSystem):
         return

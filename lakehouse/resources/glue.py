@@ -11,6 +11,8 @@ from typing import Any
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
+from glue_scripts.common.locks import DEFAULT_WAIT_SECONDS, run_exclusive
+
 
 @dataclass(frozen=True)
 class GlueRun:
@@ -32,13 +34,15 @@ class LocalGlueJobs(GlueJobs):
     """Runs the job's `run(spark, args)` in this process on the shared local Spark session."""
 
     pyspark: LazyPySparkResource
+    lock_wait_seconds: float = DEFAULT_WAIT_SECONDS
 
     def run(self, context: dg.AssetExecutionContext, job: str, args: dict[str, str]) -> GlueRun:
-        """Import the job module and run it on the one local Spark session of this process."""
+        """Import the job module and run it on the one local Spark session of this process, holding its writer leases."""
         run_id = f"local-{uuid.uuid4().hex[:12]}"
         module = importlib.import_module(f"glue_scripts.jobs.{job}")
         context.log.info(f"running Glue job {job} locally ({run_id}) with {_printable(args)}")
-        result = module.run(self.pyspark.spark_session, {**args, "JOB_NAME": job, "JOB_RUN_ID": run_id})
+        result = run_exclusive(module.run, self.pyspark.spark_session, {
+            "lock_wait_seconds": str(self.lock_wait_seconds), **args, "JOB_NAME": job, "JOB_RUN_ID": run_id})
         return GlueRun(run_id=run_id, metadata=result)
 
 
