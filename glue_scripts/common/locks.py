@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -33,6 +34,7 @@ from glue_scripts.common.days import ingestion_days
 from glue_scripts.common.fs import join
 
 LOCKS = "_locks"
+NAME = re.compile(r"[A-Za-z0-9_]+")  # a table or mart name that cannot leave its folder
 DEFAULT_WAIT_SECONDS = 1800.0
 DEFAULT_TTL_SECONDS = 120.0
 POLL_SECONDS = 2.0
@@ -63,6 +65,8 @@ def targets(args: dict[str, str]) -> list[Target]:
     try:
         days = ingestion_days(args)
     except ValueError:
+        return []
+    if not all(NAME.fullmatch(name) for name in (table, args.get("mart", "")) if name):
         return []
     if args.get("mart") and args.get("gold_path"):
         gold, mart = args["gold_path"], args["mart"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -26,7 +28,7 @@ def silver_args(root: str, table: str = "orders") -> dict[str, str]:
             "silver_path": join(root, "silver"), "quarantine_path": join(root, "quarantine"), "run_id": "run-a"}
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.aws)])
 def root(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A warehouse root: a local folder, or a fresh bucket on the session's moto server."""
     if request.param == "local":
@@ -61,6 +63,7 @@ def test_each_job_leases_what_it_writes() -> None:
     (gold,) = targets({"mart": "daily_revenue", "ingestion_date": DAY, "silver_path": "/w/silver", "gold_path": "/w/gold"})
     assert (gold.table, gold.lock_path) == ("gold/daily_revenue", "/w/gold/_locks/daily_revenue.lock")
     assert targets({**silver_args("/w"), "ingestion_date": "2024-13-01"}) == []
+    assert targets(silver_args("/w", table="../orders")) == []
 
 
 def test_second_writer_is_refused_with_the_table_partition_and_holder(root: str) -> None:
@@ -158,3 +161,28 @@ def test_staging_written_after_the_lease_was_taken_is_kept(tmp_path: Path) -> No
     os.utime(os.path.join(old, "part-00000.parquet"), (now - 60, now - 60))
     assert writer.drop_stale_staging(table, None, now - 1) == [old]
     assert os.path.isdir(new) and not os.path.exists(old)
+
+
+HOLDER = """
+import sys, time
+from glue_scripts.common.locks import hold, targets
+from lakehouse_tests.glue_scripts.common.test_locks import silver_args
+with hold(targets(silver_args(sys.argv[1]))[0], "run-killed", wait=0, ttl=1.0):
+    print("held", flush=True)
+    time.sleep(3600)
+"""
+
+
+def test_killed_holder_blocks_only_until_its_lease_expires(tmp_path: Path) -> None:
+    (target,) = targets(silver_args(str(tmp_path)))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with pytest.raises(WriterBusy, match="by run run-killed"):
+            Lease(target, "run-b", "", ttl=30).acquire(wait=0)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    with hold(target, "run-b", wait=30, poll=0.1):
+        assert holder_of(target) == "run-b"
