@@ -151,7 +151,11 @@ class LocalLeaseStore:
 
 
 class S3LeaseStore:
-    """A lease object: `PutObject If-None-Match: *` creates it, `If-Match: <etag>` replaces or deletes it."""
+    """A lease object: `PutObject If-None-Match: *` creates it, `If-Match: <etag>` replaces or deletes it.
+
+    The condition goes in as a header added before signing rather than as the `IfNoneMatch`/`IfMatch`
+    parameters, which the botocore that Glue 5.0 ships predates.
+    """
 
     def __init__(self, uri: str) -> None:
         import boto3
@@ -161,17 +165,28 @@ class S3LeaseStore:
         self.bucket, _, self.key = uri.removeprefix("s3://").partition("/")
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.s3 = boto3.client("s3", region_name=region)
+        self._condition: dict[str, str] = {}
+        for operation in ("PutObject", "DeleteObject"):
+            self.s3.meta.events.register(f"before-sign.s3.{operation}", self._add_condition)
 
-    def _put(self, body: bytes, **condition: str) -> str | None:
+    def _add_condition(self, request: Any, **_: Any) -> None:
+        for name, value in self._condition.items():
+            request.headers[name] = value
+
+    def _conditional(self, condition: dict[str, str], call: Callable[[], R]) -> R | None:
+        self._condition = condition
         try:
-            return str(self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=body, **condition)["ETag"])
+            return call()
         except self.client_error as error:
             if _conflict(error):
                 return None
             raise
+        finally:
+            self._condition = {}
 
     def create(self, body: bytes) -> str | None:
-        return self._put(body, IfNoneMatch="*")
+        put = self._conditional({"If-None-Match": "*"}, lambda: self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=body))
+        return None if put is None else str(put["ETag"])
 
     def read(self) -> tuple[bytes, str] | None:
         try:
@@ -181,16 +196,12 @@ class S3LeaseStore:
         return got["Body"].read(), str(got["ETag"])
 
     def replace(self, body: bytes, version: str) -> str | None:
-        return self._put(body, IfMatch=version)
+        put = self._conditional({"If-Match": version}, lambda: self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=body))
+        return None if put is None else str(put["ETag"])
 
     def delete(self, version: str) -> bool:
-        try:
-            self.s3.delete_object(Bucket=self.bucket, Key=self.key, IfMatch=version)
-        except self.client_error as error:
-            if _conflict(error):
-                return False
-            raise
-        return True
+        deleted = self._conditional({"If-Match": version}, lambda: self.s3.delete_object(Bucket=self.bucket, Key=self.key))
+        return deleted is not None
 
 
 def _conflict(error: Any) -> bool:
@@ -231,13 +242,17 @@ class Lease:
         deadline, announced = time.monotonic() + wait, False
         while True:
             self.acquired_at = time.time()
-            self.version = self.store.create(self._body())
+            mine = self._body()
+            self.version = self.store.create(mine)
             if self.version is not None:
                 return
             current = self.store.read()
             if current is None:
                 continue
             body, version = current
+            if body == mine:  # a create retried after a lost response found its own lease
+                self.version = version
+                return
             holder = _parse(body)
             if float(holder.get("expires_at", 0)) < time.time():
                 self.version = self.store.replace(self._body(), version)
