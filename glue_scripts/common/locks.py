@@ -154,7 +154,7 @@ class S3LeaseStore:
     """A lease object: `PutObject If-None-Match: *` creates it, `If-Match: <etag>` replaces or deletes it.
 
     The condition goes in as a header added before signing rather than as the `IfNoneMatch`/`IfMatch`
-    parameters, which the botocore that Glue 5.0 ships predates.
+    parameters, so the botocore preinstalled on a Glue runtime works even if it predates them (botocore 1.35).
     """
 
     def __init__(self, uri: str) -> None:
