@@ -411,7 +411,7 @@ def test_quarantine_by_rule(lake: dict) -> None:
 def test_query_error_for_bad_sql_and_unknown_table(lake: dict) -> None:
     with pytest.raises(QueryError):
         lake["engine"].query("SELEC 1 FROM")
-    with pytest.raises(QueryError, match="unknown table"):
+    with pytest.raises(QueryError, match="no table silver.no_such_table"):
         lake["engine"].query("SELECT * FROM silver.no_such_table")
 
 
@@ -462,7 +462,7 @@ def test_cli_query_table(cli_root: Path) -> None:
 
 @pytest.mark.parametrize("sql, message", [
     ("SELEC count(*) FROM silver.nation", "cannot parse the SQL"),
-    ("SELECT count(*) FROM silver.no_such_table", "unknown table"),
+    ("SELECT count(*) FROM silver.no_such_table", "no table silver.no_such_table"),
     ("SELECT 1; SELECT 2", "one SQL statement"),
 ])
 def test_cli_query_errors_are_clear(cli_root: Path, sql: str, message: str) -> None:
