@@ -19,6 +19,7 @@ from typing import Any
 import click
 import pyarrow as pa
 from rich.console import Console, Group, RenderableType
+from rich.pager import Pager
 from rich.rule import Rule
 from rich.table import Table
 
@@ -99,12 +100,12 @@ def write_csv(result: pa.Table, out: Any) -> None:
         writer.writerow([cell(v) for v in row.values()])
 
 
-def print_table(result: pa.Table, console: Console) -> None:
+def print_table(result: pa.Table, console: Console, pager: Pager | None = None) -> None:
     """A rich table that folds long values; too many columns for the width become one block per row; a result
-    taller than the terminal goes through the pager."""
+    taller than the terminal goes through the pager (the system's, `$PAGER`, unless one is given)."""
     renderable = _renderable(result, console.width)
     if console.is_terminal and len(console.render_lines(renderable, console.options, pad=False)) > console.height - 2:
-        with console.pager(styles=False):
+        with console.pager(pager, styles=False):
             console.print(renderable)
     else:
         console.print(renderable)
