@@ -80,7 +80,7 @@ def json_value(value: object) -> object:
 
 
 def cell(value: object) -> str:
-    """One value as text: NULL empty, booleans lowercase, arrays, maps and rows as JSON, the rest as Athena prints it."""
+    """One value as text: NULL empty, booleans lowercase, arrays, maps and rows as JSON, the rest as Athena shows it."""
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -475,7 +475,8 @@ def test_cli_query_errors_are_clear(cli_root: Path, sql: str, message: str) -> N
 
 def test_cli_query_is_read_only_and_sees_only_the_catalogue(cli_root: Path, tmp_path: Path) -> None:
     """The same engine that answers the 22 TPC-H queries refuses file reads, writes and attaches."""
-    for sql in ("SELECT * FROM read_csv('/etc/passwd')", f"COPY (SELECT * FROM silver.nation) TO '{tmp_path / 'x.csv'}'",
+    for sql in ("SELECT * FROM read_csv('/etc/passwd')",
+                f"COPY (SELECT * FROM silver.nation) TO '{tmp_path / 'x.csv'}'",
                 f"ATTACH '{tmp_path / 'x.db'}' AS x", "SELECT * FROM \"/etc/passwd\""):
         result = _cli("query", "--root", str(cli_root), "--format", "csv", sql)
         assert result.exit_code == 2, (sql, result.output)

@@ -121,7 +121,8 @@ def test_json_keeps_maps_as_objects(root: Path) -> None:
 
 @pytest.mark.parametrize("sql, expected", [
     ("SELECT o_orderkye FROM silver.orders", ["no column o_orderkye in silver.orders", "did you mean o_orderkey?"]),
-    ("SELECT * FROM silver.ordrs", ["no table silver.ordrs", "did you mean silver.orders?", "silver holds: nation, orders"]),
+    ("SELECT * FROM silver.ordrs", ["no table silver.ordrs", "did you mean silver.orders?",
+                                    "silver holds: nation, orders"]),
     ("SELECT * FROM silvr.orders", ["no database silvr", "did you mean silver?", "bronze, silver"]),
     ("SELECT * FROM natoin", ["no table natoin", "did you mean silver.nation?"]),
     ("SELECT nope(1)", ["no function nope"]),
@@ -135,8 +136,9 @@ def test_errors_name_what_is_wrong_and_what_exists(root: Path, sql: str, expecte
 
 
 def test_an_empty_lakehouse_says_what_to_run_first(tmp_path: Path) -> None:
-    assert "no tables yet: run `lakehouse run` first" in _one_line_error(_query(tmp_path, "SELECT * FROM silver.orders"))
-    assert "no tables yet: run `lakehouse run` first" in _one_line_error(_query(tmp_path, "SHOW TABLES IN silver"))
+    first = "no tables yet: run `lakehouse run` first"
+    assert first in _one_line_error(_query(tmp_path, "SELECT * FROM silver.orders"))
+    assert first in _one_line_error(_query(tmp_path, "SHOW TABLES IN silver"))
     missing = tmp_path / "nowhere"
     assert f"no lakehouse at {missing}: run `lakehouse run` first" in _one_line_error(_query(missing, "SELECT 1"))
 
@@ -189,8 +191,8 @@ def test_the_engine_itself_refuses_files_outside_the_catalogued_tables(root: Pat
         with pytest.raises(duckdb.InvalidInputException, match="locked"):
             con.execute("SET enable_external_access = true")
         assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
-        assert sorted(r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()) == [
-            "nation", "orders"]
+        views = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+        assert sorted(r[0] for r in views) == ["nation", "orders"]
     finally:
         con.close()
     assert list(tmp_path.iterdir()) == []
@@ -242,7 +244,8 @@ def test_a_table_taller_than_the_terminal_goes_through_the_pager() -> None:
 
 def test_the_command_loads_no_dagster_and_prints_no_warnings(root: Path) -> None:
     script = ("import sys; from lakehouse.cli import main; from click.testing import CliRunner; "
-              f"r = CliRunner().invoke(main, ['query', '--root', {str(root)!r}, '--format', 'csv', 'SELECT 1 AS one']); "
+              f"r = CliRunner().invoke(main, ['query', '--root', {str(root)!r}, '--format', 'csv', "
+              "'SELECT 1 AS one']); "
               "print(r.output, end=''); "
               "print(sorted({m.split('.')[0] for m in sys.modules} & {'dagster', 'pyspark', 'pandas', 'fakesnow'}))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)

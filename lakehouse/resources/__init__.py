@@ -47,7 +47,7 @@ def __getattr__(name: str) -> Any:
 
 
 def query_engine(settings: Settings) -> LocalAthena | BotoAthena:
-    """Only the query engine of a profile: locally DuckDB over the catalog files (no Dagster), on aws the Athena resource."""
+    """Only the query engine of a profile: locally DuckDB over the catalog files (no Dagster), on aws Athena."""
     if not settings.is_aws:
         from lakehouse.resources.local_athena import LocalAthena
 

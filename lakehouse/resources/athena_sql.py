@@ -118,7 +118,8 @@ def _parse_message(error: sqlglot.errors.ParseError) -> str:
 def _refuse_path_functions(tokens: list[Token]) -> None:
     for token, following in zip(tokens, tokens[1:]):
         name = token.text.lower()
-        if name in PATH_FUNCTIONS and following.token_type == TokenType.L_PAREN and token.token_type != TokenType.STRING:
+        called = following.token_type == TokenType.L_PAREN and token.token_type != TokenType.STRING
+        if name in PATH_FUNCTIONS and called:
             raise QueryError(f"{name}() is refused: it reads files by path and {RULE}; Athena does not allow it either")
 
 
@@ -160,7 +161,8 @@ def _show(rest: str) -> CatalogStatement:
         database, words = None, words[1:]
         if words and words[0].text.upper() in ("IN", "FROM"):
             database, words = _name(words[1:2], "SHOW TABLES IN <database>"), words[2:]
-        return CatalogStatement("tables", database=database, pattern=_pattern(words, "SHOW TABLES [IN <database>] ['pattern']"))
+        pattern = _pattern(words, "SHOW TABLES [IN <database>] ['pattern']")
+        return CatalogStatement("tables", database=database, pattern=pattern)
     if head == "COLUMNS":
         usage = "SHOW COLUMNS FROM <database>.<table>"
         if len(words) < 2 or words[1].text.upper() not in ("IN", "FROM"):

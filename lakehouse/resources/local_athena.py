@@ -133,7 +133,7 @@ def answer(statement: CatalogStatement, tables: Tables) -> pa.Table:
     if statement.kind == "partitions":
         return pa.table({"partition": pa.array(entry.partitions, pa.string())})
     rows = [(n, t, "") for n, t in entry.columns] + [(k, "string", "partition key") for k in entry.partition_keys]
-    return pa.table({"col_name": [r[0] for r in rows], "data_type": [r[1] for r in rows], "comment": [r[2] for r in rows]})
+    return pa.table({name: [r[i] for r in rows] for i, name in enumerate(("col_name", "data_type", "comment"))})
 
 
 def _matches(name: str, pattern: str | None) -> bool:

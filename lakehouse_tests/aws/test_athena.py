@@ -206,7 +206,8 @@ def test_lakehouse_query_on_the_aws_profile_runs_the_sql_on_athena(settings: Set
     engine = query_engine(settings)
     assert isinstance(engine, BotoAthena)
     assert engine.model_dump() == build_resources(settings)["athena"].model_dump()
-    queue_result(settings, [{"Name": "n_name", "Type": "varchar"}, {"Name": "tags", "Type": "array"}], [["FRANCE", "[a]"]])
+    columns = [{"Name": "n_name", "Type": "varchar"}, {"Name": "tags", "Type": "array"}]
+    queue_result(settings, columns, [["FRANCE", "[a]"]])
     result = CliRunner().invoke(main, ["query", "--format", "csv", "SELECT n_name, tags FROM gold.daily_revenue"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["n_name,tags", "FRANCE,[a]"]
