@@ -19,6 +19,7 @@ from typing import Any
 import click
 import pyarrow as pa
 from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
 from rich.pager import Pager
 from rich.rule import Rule
 from rich.table import Table
@@ -103,7 +104,7 @@ def write_csv(result: pa.Table, out: Any) -> None:
 def print_table(result: pa.Table, console: Console, pager: Pager | None = None) -> None:
     """A rich table that folds long values; too many columns for the width become one block per row; a result
     taller than the terminal goes through the pager (the system's, `$PAGER`, unless one is given)."""
-    renderable = _renderable(result, console.width)
+    renderable = _renderable(result, console)
     if console.is_terminal and len(console.render_lines(renderable, console.options, pad=False)) > console.height - 2:
         with console.pager(pager, styles=False):
             console.print(renderable)
@@ -111,17 +112,18 @@ def print_table(result: pa.Table, console: Console, pager: Pager | None = None) 
         console.print(renderable)
 
 
-def _renderable(result: pa.Table, width: int) -> RenderableType:
-    names = result.column_names
-    if len(names) * MIN_COLUMN_WIDTH <= width:
-        table = Table()
-        for name in names:
-            table.add_column(name, overflow="fold")
-        for row in rows(result):
-            table.add_row(*(cell(v) for v in row.values()))
+def _renderable(result: pa.Table, console: Console) -> RenderableType:
+    names, values = result.column_names, rows(result)
+    table = Table()
+    for name in names:
+        table.add_column(name, overflow="fold")
+    for row in values:
+        table.add_row(*(cell(v) for v in row.values()))
+    fits = Measurement.get(console, console.options, table).maximum <= console.width
+    if fits or len(names) * MIN_COLUMN_WIDTH <= console.width:
         return table
     blocks: list[RenderableType] = []
-    for number, row in enumerate(rows(result), 1):
+    for number, row in enumerate(values, 1):
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")

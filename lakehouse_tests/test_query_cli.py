@@ -231,6 +231,8 @@ def test_a_wide_table_folds_its_values_and_too_many_columns_become_blocks() -> N
     wide = pa.table({f"column_{i}": [i] for i in range(8)})
     blocks = _rendered(wide, width=60)
     assert "row 1" in blocks and all(f"column_{i}  {i}" in blocks for i in range(8))
+    narrow = pa.table({f"c{i}": [i] for i in range(8)})
+    assert "row 1" not in _rendered(narrow, width=60) and "│ 7  │" in _rendered(narrow, width=60)
 
 
 def test_a_table_taller_than_the_terminal_goes_through_the_pager() -> None:
