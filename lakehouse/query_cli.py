@@ -119,7 +119,7 @@ def _renderable(result: pa.Table, console: Console) -> RenderableType:
         table.add_column(name, overflow="fold")
     for row in values:
         table.add_row(*(cell(v) for v in row.values()))
-    fits = Measurement.get(console, console.options, table).maximum <= console.width
+    fits = Measurement.get(console, console.options.update_width(10**6), table).maximum <= console.width
     if fits or len(names) * MIN_COLUMN_WIDTH <= console.width:
         return table
     blocks: list[RenderableType] = []
