@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from pathlib import Path
 
 import click
@@ -136,40 +134,10 @@ def bench(sf: float, days: int, seed: int | None, root: Path, out: Path | None) 
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @root_option
 def query(sql: str, fmt: str, root: Path | None) -> None:
-    """Run Athena (Trino) SQL over the catalogued tables and print the result."""
-    from lakehouse.definitions import build_definitions
-    from lakehouse.resources import QueryError
+    """Run one read-only Athena (Trino) statement over the catalogued tables: SELECT, SHOW TABLES, DESCRIBE, ..."""
+    from lakehouse.query_cli import run_query
 
-    _use_root(root)
-    engine = build_definitions(load_settings()).resources["athena"]
-    try:
-        result = engine.query(sql)
-    except QueryError as error:
-        raise click.ClickException(str(error)) from error
-    if fmt == "json":
-        click.echo(json.dumps(result.to_pylist(), indent=1, default=_json_value))
-        return
-    frame = result.to_pandas(integer_object_nulls=True)  # keep nullable integers integers, not floats
-    if fmt == "csv":
-        frame.to_csv(sys.stdout, index=False)
-    else:
-        table = Table()
-        for name in frame.columns:
-            table.add_column(str(name))
-        for row in frame.itertuples(index=False):
-            table.add_row(*("" if v is None else str(v) for v in row))
-        Console().print(table)
-
-
-def _json_value(value: object) -> object:
-    """JSON for what Arrow hands back beyond JSON's types: dates as ISO text, decimals as numbers."""
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+    run_query(sql, fmt, root)
 
 
 @main.command("deploy-glue")

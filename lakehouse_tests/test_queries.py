@@ -411,7 +411,7 @@ def test_quarantine_by_rule(lake: dict) -> None:
 def test_query_error_for_bad_sql_and_unknown_table(lake: dict) -> None:
     with pytest.raises(QueryError):
         lake["engine"].query("SELEC 1 FROM")
-    with pytest.raises(QueryError, match="unknown table"):
+    with pytest.raises(QueryError, match="no table silver.no_such_table"):
         lake["engine"].query("SELECT * FROM silver.no_such_table")
 
 
@@ -462,12 +462,24 @@ def test_cli_query_table(cli_root: Path) -> None:
 
 @pytest.mark.parametrize("sql, message", [
     ("SELEC count(*) FROM silver.nation", "cannot parse the SQL"),
-    ("SELECT count(*) FROM silver.no_such_table", "unknown table"),
+    ("SELECT count(*) FROM silver.no_such_table", "no table silver.no_such_table"),
     ("SELECT 1; SELECT 2", "one SQL statement"),
 ])
 def test_cli_query_errors_are_clear(cli_root: Path, sql: str, message: str) -> None:
     result = _cli("query", "--root", str(cli_root), "--format", "csv", sql)
-    assert result.exit_code != 0
+    assert result.exit_code == 2
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_cli_query_is_read_only_and_sees_only_the_catalogue(cli_root: Path, tmp_path: Path) -> None:
+    """The same engine that answers the 22 TPC-H queries refuses file reads, writes and attaches."""
+    for sql in ("SELECT * FROM read_csv('/etc/passwd')",
+                f"COPY (SELECT * FROM silver.nation) TO '{tmp_path / 'x.csv'}'",
+                f"ATTACH '{tmp_path / 'x.db'}' AS x", "SELECT * FROM \"/etc/passwd\""):
+        result = _cli("query", "--root", str(cli_root), "--format", "csv", sql)
+        assert result.exit_code == 2, (sql, result.output)
+        assert "root:x:" not in result.output and "Traceback" not in result.output  # no line of /etc/passwd
+        assert "Athena does not allow" in result.output or "no table /etc/passwd" in result.output, result.output
+    assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,8 @@ from typing import Any
 
 import psutil
 
+from lakehouse.bench.query_timing import markdown_line
+
 PACKAGES: tuple[str, ...] = ("pyspark", "dagster", "dagster-pyspark", "duckdb", "pyarrow", "fakesnow", "psutil", "tpchgen-cli")
 # Other processes keep the cores busy when the load average exceeds this process tree's own busy cores by this much.
 CONTENTION_MARGIN = 0.5
@@ -130,5 +132,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Engine overhead (empty input): Spark session start {eng['session_start_s']:.2f} s, "
         f"`gold_build` {eng['gold_build_empty_s']:.2f} s per job, `silver_build` {eng['silver_build_empty_s']:.2f} s per job.",
+        "",
+        markdown_line(report["query_select_1"]),
     ]
     return "\n".join(lines) + "\n"

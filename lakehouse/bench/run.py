@@ -16,6 +16,7 @@ from glue_scripts.common.specs import SILVER_SPECS
 from lakehouse.bench.duckdb_floor import CODEC, run_duckdb_floor
 from lakehouse.bench.engine import measure_in_subprocess
 from lakehouse.bench.io_floor import run_io_floor
+from lakehouse.bench.query_timing import QueryTimingError, time_select_1
 from lakehouse.bench.report import contention, machine, markdown, ratio, versions
 from lakehouse.bench.stages import (
     PipelineBench, StageStats, bronze_rows, layer_stats, overhead_stats, run_simulate, silver_gold_seconds,
@@ -80,6 +81,11 @@ def run_bench(root: Path, sf: float, days: int, seed: int, command: str, console
         extra = pipeline.day_runs[-1]
         console.print("bench: engine overhead on empty input")
         engine = measure_in_subprocess(work / "engine")
+        console.print('bench: lakehouse query "SELECT 1"')
+        try:
+            query = time_select_1(root)
+        except QueryTimingError as error:
+            raise BenchError(str(error)) from error
         whole.close()
         load = contention(sampler.load(whole.start, whole.end), os.cpu_count() or 1)
         peak = sampler.peak_rss()
@@ -111,6 +117,7 @@ def run_bench(root: Path, sf: float, days: int, seed: int, command: str, console
                         "extra_day": extra.day, "extra_day_s": extra_s, "extra_day_bronze_rows": extra_rows,
                         "ratio": ratio(extra_s, first_s), "ratio_per_row": round(per_row, 2) if per_row is not None else None},
         "engine_overhead": engine,
+        "query_select_1": query,
         "checks": {"passed": summary.checks_passed + extra_summary.checks_passed,
                    "failed": summary.checks_failed + extra_summary.checks_failed},
         "wall_s": whole.seconds,

@@ -2,32 +2,76 @@
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import dagster as dg
-from dagster_pyspark import LazyPySparkResource
-
-from glue_scripts.common.session import local_spark_conf
-from lakehouse.resources.catalog import Catalog, GlueCatalog, LocalCatalog, TableEntry
-from lakehouse.resources.io_manager import ParquetIOManager
-from lakehouse.resources.metrics import CloudWatchMetrics, LocalMetrics, Metrics
-from lakehouse.resources.glue import AwsGlueJobs, GlueJobs, GlueRun, LocalGlueJobs
-from lakehouse.resources.query import BotoAthena, DuckDBAthena, QueryEngine, QueryError
-from lakehouse.resources.snowflake import FakesnowResource, LakehouseSnowflake
-from lakehouse.resources.sources import SourceSystems
-from lakehouse.resources.warehouse import Warehouse
 from lakehouse.settings import LAYERS, Settings
+
+if TYPE_CHECKING:
+    from lakehouse.resources.catalog import Catalog, GlueCatalog, LocalCatalog, TableEntry
+    from lakehouse.resources.glue import AwsGlueJobs, GlueJobs, GlueRun, LocalGlueJobs
+    from lakehouse.resources.io_manager import ParquetIOManager
+    from lakehouse.resources.local_athena import LocalAthena
+    from lakehouse.resources.metrics import CloudWatchMetrics, LocalMetrics, Metrics
+    from lakehouse.resources.query import BotoAthena, DuckDBAthena, QueryEngine, QueryError
+    from lakehouse.resources.snowflake import FakesnowResource, LakehouseSnowflake
+    from lakehouse.resources.sources import SourceSystems
+    from lakehouse.resources.warehouse import Warehouse
 
 RESOURCE_KEYS: tuple[str, ...] = ("warehouse", "glue", "catalog", "athena", "snowflake", "sources", "io_manager", "metrics")
 
+# Imported on first use, so that `lakehouse query` can load the query engine without Spark, fakesnow or Dagster.
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("Catalog", "GlueCatalog", "LocalCatalog", "TableEntry"), "catalog"),
+    **dict.fromkeys(("AwsGlueJobs", "GlueJobs", "GlueRun", "LocalGlueJobs"), "glue"),
+    "ParquetIOManager": "io_manager",
+    **dict.fromkeys(("CloudWatchMetrics", "LocalMetrics", "Metrics"), "metrics"),
+    **dict.fromkeys(("BotoAthena", "DuckDBAthena", "QueryEngine"), "query"),
+    "QueryError": "athena_sql",
+    **dict.fromkeys(("FakesnowResource", "LakehouseSnowflake"), "snowflake"),
+    "SourceSystems": "sources",
+    "Warehouse": "warehouse",
+}
+
 __all__ = [
     "Catalog", "FakesnowResource", "LakehouseSnowflake", "GlueJobs", "GlueRun", "LocalMetrics", "Metrics", "QueryEngine", "QueryError", "SourceSystems", "TableEntry",
-    "ParquetIOManager", "Warehouse", "RESOURCE_KEYS", "build_resources",
+    "ParquetIOManager", "Warehouse", "RESOURCE_KEYS", "build_resources", "query_engine",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The exported resource classes, each imported from its module when first asked for."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
+
+def query_engine(settings: Settings) -> LocalAthena | BotoAthena:
+    """Only the query engine of a profile: locally DuckDB over the catalog files (no Dagster), on aws Athena."""
+    if not settings.is_aws:
+        from lakehouse.resources.local_athena import LocalAthena
+
+        return LocalAthena.over(settings.root / "catalog")
+    from lakehouse.resources.query import BotoAthena
+
+    return BotoAthena.for_settings(settings)
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:
     """The resource dict for a profile; keys are identical across profiles, implementations are not."""
+    import dagster as dg
+    from dagster_pyspark import LazyPySparkResource
+
+    from glue_scripts.common.session import local_spark_conf
+    from lakehouse.resources.catalog import GlueCatalog, LocalCatalog
+    from lakehouse.resources.glue import AwsGlueJobs, LocalGlueJobs
+    from lakehouse.resources.io_manager import ParquetIOManager
+    from lakehouse.resources.metrics import CloudWatchMetrics, LocalMetrics
+    from lakehouse.resources.query import BotoAthena, DuckDBAthena
+    from lakehouse.resources.snowflake import FakesnowResource, LakehouseSnowflake
+    from lakehouse.resources.sources import SourceSystems
+    from lakehouse.resources.warehouse import Warehouse
+
     warehouse = Warehouse(
         **{layer: settings.uri(layer) for layer in LAYERS}, kms_key_id=settings.kms_key_id
     )
@@ -66,13 +110,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             job_prefix=f"{settings.name_prefix}-",
         ),
         "catalog": glue_catalog,
-        "athena": BotoAthena(
-            workgroup=settings.athena_workgroup,
-            output_location=settings.athena_output,
-            region=settings.region,
-            kms_key_id=settings.kms_key_id,
-            endpoint_url=settings.endpoint_url,
-        ),
+        "athena": BotoAthena.for_settings(settings),
         "snowflake": LakehouseSnowflake(
             account=settings.snowflake_account,
             user=settings.snowflake_user,

@@ -7,10 +7,8 @@ kept current by the layer's Glue crawler, with partitions registered directly wh
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -22,18 +20,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from glue_scripts.common.fs import filesystem_for
-
-
-@dataclass(frozen=True)
-class TableEntry:
-    """One catalogued table: database, name, location, columns as (name, type), partition keys and values."""
-
-    database: str
-    name: str
-    location: str
-    columns: list[tuple[str, str]]
-    partition_keys: list[str]
-    partitions: list[str]
+from lakehouse.resources.catalog_files import TableEntry, read_entries, remove_entry, write_entry
 
 
 def discover(database: str, name: str, location: str) -> TableEntry | None:
@@ -95,27 +82,15 @@ class LocalCatalog(Catalog):
     def refresh(self, context: dg.AssetExecutionContext | None, database: str, name: str, location: str) -> TableEntry | None:
         """Discover the table from its files and store its entry atomically."""
         entry = discover(database, name, location)
-        target = Path(self.path) / database / f"{name}.json"
         if entry is None:
-            target.unlink(missing_ok=True)
+            remove_entry(Path(self.path), database, name)
             return None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(asdict(entry), indent=1))
-        os.replace(tmp, target)
+        write_entry(Path(self.path), entry)
         return entry
 
     def tables(self, database: str | None = None) -> list[TableEntry]:
         """Every stored entry, sorted by database and name."""
-        root = Path(self.path)
-        pattern = f"{database}/*.json" if database else "*/*.json"
-        return [_load_entry(p) for p in sorted(root.glob(pattern))]
-
-
-def _load_entry(path: Path) -> TableEntry:
-    data: dict[str, Any] = json.loads(path.read_text())
-    data["columns"] = [tuple(c) for c in data["columns"]]
-    return TableEntry(**data)
+        return read_entries(Path(self.path), database)
 
 
 PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"

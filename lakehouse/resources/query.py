@@ -1,6 +1,7 @@
 """Athena: one interface that takes Athena (Trino) SQL over the catalogued tables and returns Arrow.
 
-Locally DuckDB answers, with sqlglot transpiling the Athena dialect; on AWS boto3 runs Athena itself.
+Locally DuckDB answers, read-only, with sqlglot transpiling the Athena dialect (lakehouse.resources.local_athena);
+on AWS boto3 runs Athena itself.
 """
 
 from __future__ import annotations
@@ -12,21 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pyarrow as pa
-import sqlglot
-import sqlglot.errors
 
-from glue_scripts.common.fs import filesystem_for
-from lakehouse.resources.catalog import Catalog, TableEntry
+from lakehouse.resources.athena_sql import QueryError
+from lakehouse.resources.catalog import Catalog
+from lakehouse.resources.local_athena import LocalAthena
+from lakehouse.settings import Settings
 
-
-class QueryError(RuntimeError):
-    """A query failed: bad SQL, an unknown table, or the engine's own error; `query_id` names an Athena query."""
-
-    def __init__(self, message: str, query_id: str | None = None) -> None:
-        super().__init__(message)
-        self.query_id = query_id
+__all__ = ["AthenaExecution", "BotoAthena", "DuckDBAthena", "QueryEngine", "QueryError"]
 
 
 class QueryEngine(dg.ConfigurableResource):
@@ -38,41 +32,13 @@ class QueryEngine(dg.ConfigurableResource):
 
 
 class DuckDBAthena(QueryEngine):
-    """DuckDB over the local catalog's tables, each a view `<database>.<table>` on its Parquet files."""
+    """DuckDB over the catalog's tables, each a view `<database>.<table>` on its Parquet files; read-only."""
 
     catalog: Catalog
 
     def query(self, sql: str) -> pa.Table:
-        """Transpile Athena SQL to DuckDB and run it over every catalogued table."""
-        try:
-            statements = sqlglot.transpile(sql, read="trino", write="duckdb")
-        except sqlglot.errors.ParseError as error:
-            raise QueryError(f"cannot parse the SQL: {error}") from error
-        if len(statements) != 1:
-            raise QueryError(f"expected one SQL statement, got {len(statements)}")
-        con = duckdb.connect()
-        try:
-            for entry in self.catalog.tables():
-                _register(con, entry)
-            result = con.sql(statements[0])
-            return result.to_arrow_table() if result is not None else pa.table({})
-        except duckdb.CatalogException as error:
-            raise QueryError(f"unknown table or column: {error}") from error
-        except duckdb.Error as error:
-            raise QueryError(str(error)) from error
-        finally:
-            con.close()
-
-
-def _register(con: duckdb.DuckDBPyConnection, entry: TableEntry) -> None:
-    _, path = filesystem_for(entry.location)
-    depth = "".join(f"/{key}=*" for key in entry.partition_keys)
-    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{entry.database}"')
-    con.execute(
-        f'CREATE OR REPLACE VIEW "{entry.database}"."{entry.name}" AS SELECT * FROM read_parquet('
-        f"'{path}{depth}/*.parquet', hive_partitioning = {str(bool(entry.partition_keys)).lower()}, "
-        "union_by_name = true)"
-    )
+        """Run one read-only statement through the local engine (lakehouse.resources.local_athena)."""
+        return LocalAthena(self.catalog.tables, getattr(self.catalog, "path", "the catalog")).query(sql)
 
 
 @dataclass(frozen=True)
@@ -96,6 +62,12 @@ class BotoAthena(QueryEngine):
     timeout_seconds: float = 600.0
     first_poll_seconds: float = 0.2
     max_poll_seconds: float = 5.0
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> BotoAthena:
+        """The aws profile's Athena: its workgroup, encrypted output location, region and endpoint."""
+        return cls(workgroup=settings.athena_workgroup, output_location=settings.athena_output, region=settings.region,
+                   kms_key_id=settings.kms_key_id, endpoint_url=settings.endpoint_url)
 
     def _client(self) -> Any:
         import boto3

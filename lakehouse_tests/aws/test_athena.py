@@ -195,3 +195,22 @@ def test_a_failed_query_raises_athenas_message_with_the_query_id(
 def test_an_unknown_workgroup_is_refused_with_athenas_message(athena: BotoAthena) -> None:
     with pytest.raises(QueryError, match="workgroup missing: .*WorkGroup does not exist"):
         athena.model_copy(update={"workgroup": "missing"}).query("SELECT 1")
+
+
+def test_lakehouse_query_on_the_aws_profile_runs_the_sql_on_athena(settings: Settings, client: Any) -> None:
+    from click.testing import CliRunner
+
+    from lakehouse.cli import main
+    from lakehouse.resources import query_engine
+
+    engine = query_engine(settings)
+    assert isinstance(engine, BotoAthena)
+    assert engine.model_dump() == build_resources(settings)["athena"].model_dump()
+    columns = [{"Name": "n_name", "Type": "varchar"}, {"Name": "tags", "Type": "array"}]
+    queue_result(settings, columns, [["FRANCE", "[a]"]])
+    result = CliRunner().invoke(main, ["query", "--format", "csv", "SELECT n_name, tags FROM gold.daily_revenue"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["n_name,tags", "FRANCE,[a]"]
+    ids = client.list_query_executions(WorkGroup=settings.athena_workgroup)["QueryExecutionIds"]
+    held = [client.get_query_execution(QueryExecutionId=i)["QueryExecution"]["Query"] for i in ids]
+    assert held == ["SELECT n_name, tags FROM gold.daily_revenue"]

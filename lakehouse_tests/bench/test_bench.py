@@ -72,6 +72,8 @@ def test_incremental_and_engine_overhead(bench) -> None:
     assert inc["first_day_s"] > 0 and inc["extra_day_s"] > 0 and inc["ratio"] > 0
     engine = report["engine_overhead"]
     assert engine["session_start_s"] > 0 and engine["gold_build_empty_s"] > 0 and engine["silver_build_empty_s"] > 0
+    query = report["query_select_1"]
+    assert query["runs"] == 5 and 0 < query["min_s"] <= query["median_s"] <= query["max_s"]
 
 
 def test_markdown_holds_the_table(bench) -> None:
@@ -81,5 +83,6 @@ def test_markdown_holds_the_table(bench) -> None:
     for stage in STAGES:
         assert f"| {stage} |" in markdown
     assert report["machine"]["cpu_model"] in markdown and "Incremental cost" in markdown and "Engine overhead" in markdown
+    assert '`lakehouse query "SELECT 1"` (a fresh process, warm): median' in markdown
     assert "lakehouse bench --sf 0.01 --days 2" in markdown
     assert markdown in done.stdout
