@@ -5,6 +5,7 @@ from typing import Any
 import dagster as dg
 
 from glue_scripts.common.specs import SilverSpec
+from lakehouse.defs.common import per_day
 
 RECONCILIATION = "bronze_rows == contributing + exact_duplicates + superseded + quarantined"
 
@@ -17,7 +18,7 @@ class QuarantineThresholds(dg.Config):
 
 
 def check_specs(spec: SilverSpec | None, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
-    """Blocking checks guard gold and Snowflake; the quarantine ratio only reports."""
+    """Blocking checks guard gold and Snowflake; the quarantine ratio only reports. Each is evaluated per ingestion day."""
     specs = [
         dg.AssetCheckSpec("reconciles_with_bronze", asset=key, blocking=True, description=f"Per ingestion date: {RECONCILIATION}."),
         dg.AssetCheckSpec("quarantine_ratio_within_threshold", asset=key,
@@ -32,7 +33,7 @@ def check_specs(spec: SilverSpec | None, key: dg.AssetKey) -> list[dg.AssetCheck
             dg.AssetCheckSpec("values_in_accepted_ranges", asset=key, blocking=True,
                               description="Accepted values hold and quantities and prices are non-negative."),
         ]
-    return specs
+    return per_day(specs)
 
 
 def evaluate(spec: SilverSpec | None, key: dg.AssetKey, result: dict[str, Any], thresholds: QuarantineThresholds) -> list[dg.AssetCheckResult]:
