@@ -11,6 +11,7 @@ from glue_scripts.transforms.gold import MARTS, Mart
 from lakehouse.defs.common import (
     FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, job_metadata, per_day,
 )
+from lakehouse.defs.gold.freshness import GOLD_FRESHNESS
 from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
 
 
@@ -85,6 +86,7 @@ def build_gold_asset(mart: Mart) -> dg.AssetsDefinition:
         description=f"{mart.description} Full recompute from current silver on each ingestion day.",
         metadata={"dagster/table_name": f"gold.{mart.name}", "glue_job": "gold_build", "grain": ", ".join(mart.grain)},
         check_specs=check_specs(mart, key),
+        freshness_policy=GOLD_FRESHNESS,
         automation_condition=FOLLOW_UPSTREAM,
         backfill_policy=RANGE_BACKFILL,
         pool="glue",
