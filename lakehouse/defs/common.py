@@ -49,8 +49,12 @@ def run_with_transient_retry(context: dg.AssetExecutionContext, call: Callable[[
 
 # Silver, gold and Snowflake follow their upstream partitions on their own (declarative automation,
 # evaluated by the automation sensor). `eager()` would only look at the latest day; ingestion days
-# arrive late and out of order, so the time-window clause is dropped.
-FOLLOW_UPSTREAM = dg.AutomationCondition.eager().without(dg.AutomationCondition.in_latest_time_window())
+# arrive late and out of order, so the time-window clause is dropped. A day whose upstream failed a
+# blocking check (checks are per day) is held back; the other days go on.
+FOLLOW_UPSTREAM = (
+    dg.AutomationCondition.eager().without(dg.AutomationCondition.in_latest_time_window())
+    & dg.AutomationCondition.all_deps_blocking_checks_passed()
+)
 
 
 def table_schema(columns: list[Any]) -> dg.TableSchema:

@@ -11,6 +11,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from lakehouse.definitions import build_definitions
 from lakehouse.defs.bronze.assets import BRONZE_ASSETS
 from lakehouse.defs.common import INGESTION_DAYS
+from lakehouse.defs.silver.assets import SILVER_ASSETS
 from lakehouse.resources import GlueJobs, GlueRun, LocalMetrics, Warehouse
 from lakehouse.resources.catalog import LocalCatalog
 from lakehouse.resources.sources import SourceSystems
@@ -35,14 +36,19 @@ class DayGlue(GlueJobs):
         return GlueRun("glue-run-1", by_day[days[0]] if len(days) == 1 else {"days": by_day})
 
 
-def _materialize(tmp_path: Path, instance: dg.DagsterInstance, short_day: str = "", **partitions: object) -> dg.ExecuteInProcessResult:
+RANGE = {ASSET_PARTITION_RANGE_START_TAG: DAYS[0], ASSET_PARTITION_RANGE_END_TAG: DAYS[-1]}
+
+
+def _resources(tmp_path: Path, short_day: str = "") -> dict[str, object]:
     warehouse = Warehouse(**{layer: str(tmp_path / layer) for layer in ("landing", "bronze", "silver", "gold", "quarantine")})
-    return dg.materialize(
-        [a for a in BRONZE_ASSETS if a.key == REGION], instance=instance, raise_on_error=False, **partitions,
-        resources={"glue": DayGlue(short_day=short_day), "warehouse": warehouse, "catalog": LocalCatalog(path=str(tmp_path / "catalog")),
-                   "sources": SourceSystems(db_url="jdbc:sqlite:unused", root=str(tmp_path)),
-                   "metrics": LocalMetrics(path=str(tmp_path / "metrics.jsonl"))},
-    )
+    return {"glue": DayGlue(short_day=short_day), "warehouse": warehouse, "catalog": LocalCatalog(path=str(tmp_path / "catalog")),
+            "sources": SourceSystems(db_url="jdbc:sqlite:unused", root=str(tmp_path)),
+            "metrics": LocalMetrics(path=str(tmp_path / "metrics.jsonl"))}
+
+
+def _materialize(tmp_path: Path, instance: dg.DagsterInstance, short_day: str = "", **partitions: object) -> dg.ExecuteInProcessResult:
+    return dg.materialize([a for a in BRONZE_ASSETS if a.key == REGION], instance=instance, raise_on_error=False,
+                          resources=_resources(tmp_path, short_day), **partitions)
 
 
 def _status_by_day(instance: dg.DagsterInstance, key: dg.AssetCheckKey) -> dict[str | None, tuple[str, bool]]:
@@ -69,8 +75,7 @@ def test_a_one_day_run_records_each_check_on_exactly_its_day(tmp_path: Path) -> 
 
 def test_a_range_run_records_one_evaluation_per_day_and_a_bad_day_fails_alone(tmp_path: Path) -> None:
     with dg.instance_for_test() as instance:
-        result = _materialize(tmp_path, instance, short_day=DAYS[1],
-                              tags={ASSET_PARTITION_RANGE_START_TAG: DAYS[0], ASSET_PARTITION_RANGE_END_TAG: DAYS[-1]})
+        result = _materialize(tmp_path, instance, short_day=DAYS[1], tags=RANGE)
         assert not result.success, "a failed blocking check fails the step"
         evaluations = [(e.partition, e.passed) for e in result.get_asset_check_evaluations() if e.check_name == ROWS_MATCH.name]
         assert evaluations == [(DAYS[0], True), (DAYS[1], False), (DAYS[2], True)]
@@ -82,3 +87,15 @@ def test_a_range_run_records_one_evaluation_per_day_and_a_bad_day_fails_alone(tm
         passed_everywhere = dg.AssetCheckKey(REGION, "has_no_corrupt_files")
         assert {day for day, (status, _) in _status_by_day(instance, passed_everywhere).items()
                 if status == AssetCheckExecutionRecordStatus.SUCCEEDED.value} == set(DAYS)
+
+
+def test_automation_holds_back_only_the_day_whose_blocking_check_failed(tmp_path: Path) -> None:
+    silver = next(a for a in SILVER_ASSETS if a.key == dg.AssetKey(["silver", "region"]))
+    defs = dg.Definitions(assets=[*(a for a in BRONZE_ASSETS if a.key == REGION), silver], resources=_resources(tmp_path))
+    selection = dg.AssetSelection.assets(silver.key)
+    with dg.instance_for_test() as instance:
+        tick = dg.evaluate_automation_conditions(defs, instance, asset_selection=selection)
+        assert tick.total_requested == 0
+        _materialize(tmp_path, instance, short_day=DAYS[1], tags=RANGE)
+        tick = dg.evaluate_automation_conditions(defs, instance, asset_selection=selection, cursor=tick.cursor)
+        assert sorted(tick.get_requested_partitions(silver.key)) == [DAYS[0], DAYS[2]]
