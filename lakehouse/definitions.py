@@ -7,6 +7,7 @@ import dagster as dg
 from lakehouse.defs.automation import JOBS, SCHEDULES, SENSORS
 from lakehouse.defs.bronze.assets import BRONZE_ASSETS
 from lakehouse.defs.gold.assets import GOLD_ASSETS
+from lakehouse.defs.gold.freshness import stale_marts_alert
 from lakehouse.defs.silver.assets import SILVER_ASSETS
 from lakehouse.defs.snowflake.assets import SNOWFLAKE_ASSETS
 from lakehouse.resources import build_resources
@@ -20,7 +21,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*BRONZE_ASSETS, *SILVER_ASSETS, *GOLD_ASSETS, *SNOWFLAKE_ASSETS],
         jobs=[DAILY_JOB, *JOBS],
-        sensors=SENSORS,
+        sensors=[*SENSORS, stale_marts_alert],
         schedules=SCHEDULES,
         resources=build_resources(settings),
         executor=dg.multiprocess_executor if settings.is_aws else dg.in_process_executor,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
+from dagster_shared.record import replace
 
 from glue_scripts.common.api_client import ApiError
 from glue_scripts.jobs.bronze_ingest_db import SourceUnavailableError
@@ -47,8 +49,12 @@ def run_with_transient_retry(context: dg.AssetExecutionContext, call: Callable[[
 
 # Silver, gold and Snowflake follow their upstream partitions on their own (declarative automation,
 # evaluated by the automation sensor). `eager()` would only look at the latest day; ingestion days
-# arrive late and out of order, so the time-window clause is dropped.
-FOLLOW_UPSTREAM = dg.AutomationCondition.eager().without(dg.AutomationCondition.in_latest_time_window())
+# arrive late and out of order, so the time-window clause is dropped. A day whose upstream failed a
+# blocking check (checks are per day) is held back; the other days go on.
+FOLLOW_UPSTREAM = (
+    dg.AutomationCondition.eager().without(dg.AutomationCondition.in_latest_time_window())
+    & dg.AutomationCondition.all_deps_blocking_checks_passed()
+)
 
 
 def table_schema(columns: list[Any]) -> dg.TableSchema:
@@ -94,17 +100,46 @@ def range_metadata(by_day: dict[str, dict[str, Any]], glue_run_id: str) -> dict[
             "rows_by_day": dg.MetadataValue.json({day: int(r.get("rows", 0)) for day, r in by_day.items()})}
 
 
-def combine_checks(by_day: dict[str, list[dg.AssetCheckResult]]) -> list[dg.AssetCheckResult]:
-    """One result per check for the run: it passes when it passed on every day, and names the days that failed."""
-    if len(by_day) == 1:
-        return next(iter(by_day.values()))
-    combined = []
-    for name in dict.fromkeys(r.check_name for results in by_day.values() for r in results):
-        per_day = {day: next(r for r in results if r.check_name == name) for day, results in by_day.items()}
-        failed = [day for day, r in per_day.items() if not r.passed]
-        shown = per_day[failed[0]] if failed else list(per_day.values())[-1]
-        combined.append(dg.AssetCheckResult(
-            check_name=name, asset_key=shown.asset_key, passed=not failed, severity=shown.severity,
-            metadata={**shown.metadata, "failed_days": ", ".join(failed) or "none"},
-        ))
-    return combined
+def per_day(specs: Sequence[dg.AssetCheckSpec]) -> list[dg.AssetCheckSpec]:
+    """The checks partitioned by ingestion day (Dagster 1.13's preview `AssetCheckSpec.partitions_def`): each day's
+    result is recorded on its own partition, and a failed blocking check holds back only that day downstream."""
+    return [replace(spec, partitions_def=INGESTION_DAYS) for spec in specs]
+
+
+def _target_materialization(instance: dg.DagsterInstance, key: dg.AssetKey, day: str) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """The latest materialization of `key`'s partition `day`: the one a check evaluation of that day is about."""
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day]), limit=1).records
+    if not records:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=records[0].storage_id, run_id=records[0].run_id, timestamp=records[0].timestamp)
+
+
+def check_events(
+    context: dg.AssetExecutionContext, by_day: Mapping[str, Sequence[dg.AssetCheckResult]],
+) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
+    """One evaluation per check and ingestion day, recorded on that day's partition, after the materialization.
+
+    Dagster 1.13 records an `AssetCheckResult` on the step's partition only when the run has one partition; a range
+    run (a single-run backfill) would record it on none. So the step yields the evaluations itself, with their
+    partition and the materialization of that partition they judge, and one output per check, which is what
+    downstream steps wait on. A failed blocking evaluation still fails the step (the executor collects them).
+    """
+    assets_def = context.assets_def
+    selected = context.selected_asset_check_keys
+    emitted: set[dg.AssetCheckKey] = set()
+    for day, results in by_day.items():
+        for result in results:
+            key = dg.AssetCheckKey(result.asset_key or context.asset_key, str(result.check_name))
+            if key not in selected:
+                continue
+            spec = assets_def.get_spec_for_check_key(key)
+            if key not in emitted:
+                emitted.add(key)
+                yield dg.Output(None, output_name=assets_def.get_output_name_for_asset_check_key(key))
+            yield dg.AssetCheckEvaluation(
+                asset_key=key.asset_key, check_name=key.name, passed=result.passed, metadata=result.metadata,
+                severity=result.severity, description=result.description, blocking=spec.blocking,
+                partition=day if spec.partitions_def is not None else None,
+                target_materialization_data=_target_materialization(context.instance, key.asset_key, day),
+            )

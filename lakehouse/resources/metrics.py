@@ -48,7 +48,7 @@ class LocalMetrics(Metrics):
 
 UNITS: dict[str, str] = {
     "rows_in": "Count", "rows_out": "Count", "quarantined_rows": "Count", "corrupt_files": "Count",
-    "failed_runs": "Count", "quarantine_ratio": "None", "duration_seconds": "Seconds",
+    "failed_runs": "Count", "stale_marts": "Count", "quarantine_ratio": "None", "duration_seconds": "Seconds",
 }
 DIMENSIONS: tuple[str, str] = ("layer", "table")
 

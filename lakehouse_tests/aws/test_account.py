@@ -265,7 +265,7 @@ def test_parameters_reach_names_trust_and_environment(moto_endpoint: str) -> Non
         deploy_template(moto_endpoint, DEFAULT_TEMPLATE, "Not-Valid")
 
 
-def test_alarms_watch_glue_failures_and_quarantine_ratio(aws_deployment: Account) -> None:
+def test_alarms_watch_glue_failures_quarantine_ratio_and_stale_marts(aws_deployment: Account) -> None:
     cloudwatch = client(aws_deployment.env, "cloudwatch")
     alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms()["MetricAlarms"]}
     topic = aws_deployment.outputs["AlarmTopicArn"]
@@ -279,6 +279,9 @@ def test_alarms_watch_glue_failures_and_quarantine_ratio(aws_deployment: Account
     (query,) = quarantine["Metrics"]
     assert 'SCHEMA("Lakehouse", layer, "table")' in query["Expression"]
     assert "quarantine_ratio" in query["Expression"] and quarantine["Threshold"] == 0.05
+    stale = alarms["lakehouse-stale-marts"]
+    assert (stale["Namespace"], stale["MetricName"], stale["Threshold"]) == ("Lakehouse", "stale_marts", 0)
+    assert {"Name": "layer", "Value": "gold"} in stale["Dimensions"] and stale["AlarmActions"] == [topic]
     attributes = client(aws_deployment.env, "sns").get_topic_attributes(TopicArn=topic)["Attributes"]
     assert attributes["KmsMasterKeyId"] == aws_deployment.refs["LakehouseKey"]
 

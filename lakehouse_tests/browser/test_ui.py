@@ -1,4 +1,5 @@
-"""Drive the real Dagster UI in Chromium: see the asset graph, materialize one bronze partition, read its results.
+"""Drive the real Dagster UI in Chromium: see the asset graph, materialize one bronze partition, read its results,
+then find a failed check on its own partition and the catalog's partition count after the world's three days.
 
 A module fixture starts `dagster dev` against a throw-away warehouse root and DAGSTER_HOME; the tests use
 Playwright's sync API with Debian's Chromium. Screenshots go to test-artifacts/browser/ (git-ignored).
@@ -9,19 +10,24 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
-from lakehouse_tests.browser.dagster_dev import REPO, DagsterDev, start_dagster_dev
+from lakehouse_tests.browser.dagster_dev import DAGSTER, REPO, DagsterDev, start_dagster_dev
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 pytestmark = pytest.mark.browser
+# The UI renders slowly on a loaded 2-core machine: assertions wait as long as actions do.
+expect.set_options(timeout=30_000)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,7 +43,7 @@ ARTIFACTS = REPO / "test-artifacts" / "browser"
 PARTITION = "2024-01-02"
 ASSET_PATH = "bronze/files__region"
 CHECKS = ("has_no_corrupt_files", "not_empty_when_source_delivered", "rows_match_source", "schema_matches_previous_partition")
-RUN_TIMEOUT_S = 180
+RUN_TIMEOUT_S = 600  # a Spark run in a fresh process, on a loaded machine
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 REGION_CSV = """\
@@ -57,6 +63,7 @@ class Lakehouse:
     dev: DagsterDev
     root: Path
     dagster_home: Path
+    env: dict[str, str]
 
 
 def _processes_with_env(marker: str) -> list[int]:
@@ -94,14 +101,14 @@ def lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lakehouse]:
     dev = start_dagster_dev(env, base / "dagster-dev.log")
     env_marker = f"DAGSTER_HOME={home}"
     try:
-        dev.wait_ready(timeout=120)
+        dev.wait_ready(timeout=300)  # a cold start on a loaded 2-core machine takes minutes
         # Sensors and schedules default to RUNNING: the landing sensor would materialize the file drop on its
         # own. Stop them all first, then deliver the file, so the browser launches the only run.
         dev.stop_automation()
         landing = root / "landing" / "files" / "region" / f"ingestion_date={PARTITION}"
         landing.mkdir(parents=True)
         (landing / "region.csv").write_text(REGION_CSV)
-        yield Lakehouse(dev=dev, root=root, dagster_home=home)
+        yield Lakehouse(dev=dev, root=root, dagster_home=home, env=env)
     finally:
         dev.stop(timeout=20)
         strays = _processes_with_env(env_marker)
@@ -276,6 +283,60 @@ def test_materialize_partition_from_ui(lakehouse: Lakehouse, page: Page) -> None
     checks = {c["name"]: c["executionForLatestMaterialization"] for c in node["assetChecksOrError"]["checks"]}
     assert set(checks) == set(CHECKS)
     assert all(c and c["status"] == "SUCCEEDED" and c["runId"] == run_id for c in checks.values()), checks
+
+
+WORLD_DAYS = ("2024-01-01", "2024-01-02", "2024-01-03")
+BAD_DAY = WORLD_DAYS[-1]
+NOT_UTF8 = b"r_regionkey,r_name,r_comment,updated_at\n3,EUROPE,\xff\xfe not utf-8,2024-01-03T00:10:00Z\n"
+
+
+def _partition_count(env: dict[str, str]) -> int:
+    """How many partitions the ingestion-day definition has for the UI's own environment, asked of a fresh process."""
+    code = "from lakehouse.defs.common import INGESTION_DAYS; print(len(INGESTION_DAYS.get_partition_keys()))"
+    return int(subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, check=True, capture_output=True, text=True).stdout)
+
+
+def test_a_failed_check_shows_on_its_own_partition(lakehouse: Lakehouse, page: Page) -> None:
+    # The world's three region drops, the last with an unreadable file, materialized as one range run by the
+    # CLI against the UI's instance (a single-run backfill: one Glue run, one check evaluation per day).
+    for day in WORLD_DAYS:
+        landing = lakehouse.root / "landing" / "files" / "region" / f"ingestion_date={day}"
+        landing.mkdir(parents=True, exist_ok=True)
+        (landing / "region.csv").write_text(REGION_CSV.replace(f"{PARTITION}T", f"{day}T"))
+    (lakehouse.root / "landing" / "files" / "region" / f"ingestion_date={BAD_DAY}" / "region-bad.csv").write_bytes(NOT_UTF8)
+    subprocess.run([str(DAGSTER), "asset", "materialize", "-m", "lakehouse.definitions", "--select", ASSET_PATH,
+                    "--partition-range", f"{WORLD_DAYS[0]}...{WORLD_DAYS[-1]}"],
+                   env=lakehouse.env, cwd=REPO, check=True, capture_output=True, timeout=RUN_TIMEOUT_S * 2)
+    total = _partition_count(lakehouse.env)
+
+    # --- the catalog: three materialized partitions of the definition's total, the rest missing
+    page.goto(f"{lakehouse.dev.url}/assets/{ASSET_PATH}?view=partitions")
+    expect(page.get_by_text("Materialized (3)", exact=True)).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(f"{total:,} Partitions Selected", exact=True)).to_be_visible()
+    expect(page.get_by_text(f"Missing ({total - 3})", exact=True)).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "asset-partitions-world.png")
+
+    # --- the check's partitions: failed on the bad day only, with the quarantined file counted there
+    page.goto(f"{lakehouse.dev.url}/assets/{ASSET_PATH}?view=checks&checkDetail=has_no_corrupt_files")
+    expect(page.get_by_title("has_no_corrupt_files", exact=True).first.locator("..")).to_contain_text("Failed", timeout=60_000)
+    page.locator('button[role="tab"][title="Partitions"]').click()  # the check's tab; the asset's is a link
+    expect(page.get_by_text("Failed (1)", exact=True)).to_be_visible()
+    expect(page.get_by_text("Passed (2)", exact=True)).to_be_visible()
+    page.get_by_placeholder(re.compile("Filter by partition")).fill(BAD_DAY)
+    page.get_by_text(BAD_DAY, exact=True).first.click()
+    detail = page.locator("div").filter(has=page.get_by_text("Latest execution", exact=True)).filter(
+        has=page.get_by_text(BAD_DAY, exact=True)).last
+    expect(detail).to_contain_text("Failed")
+    expect(detail).to_contain_text("View all historical executions (1)")
+    expect(page.get_by_role("row").filter(has_text="count").first).to_contain_text("1")
+    page.screenshot(path=ARTIFACTS / "check-partition-failed.png")
+
+    # Confirm from the instance: the check failed on the bad day and passed on the others, each current.
+    with dg.DagsterInstance.from_config(str(lakehouse.dagster_home)) as instance:
+        infos = instance.event_log_storage.get_asset_check_partition_info(
+            [dg.AssetCheckKey(dg.AssetKey(ASSET_PATH.split("/")), "has_no_corrupt_files")])
+    assert {i.partition_key: (i.latest_execution_status.value, i.is_current) for i in infos} == {
+        day: ("FAILED" if day == BAD_DAY else "SUCCEEDED", True) for day in WORLD_DAYS}
 
 
 def _runs(dev: DagsterDev) -> list[dict]:

@@ -101,18 +101,6 @@ def test_local_runs_share_one_process_and_one_spark_jvm(tmp_path: Path) -> None:
     assert local.resources["glue"].pyspark.spark_session.sparkContext is get_spark().sparkContext
 
 
-def test_range_results_combine_into_one_check_per_name() -> None:
-    by_day = {
-        day: [dg.AssetCheckResult(check_name="rows_match_source", asset_key=REGION, passed=passed, metadata={"rows": n})]
-        for day, passed, n in (("2024-01-01", True, 3), ("2024-01-02", False, 4), ("2024-01-03", True, 5))
-    }
-    (combined,) = common.combine_checks(by_day)
-    assert not combined.passed
-    assert combined.metadata["failed_days"].value == "2024-01-02"
-    assert combined.metadata["rows"].value == 4
-    assert common.combine_checks({"2024-01-01": by_day["2024-01-01"]}) == by_day["2024-01-01"]
-
-
 def test_range_arguments_and_results_by_day() -> None:
     assert common.day_range_args(["2024-01-01"]) == {"ingestion_date": "2024-01-01"}
     assert common.day_range_args(["2024-01-01", "2024-01-02", "2024-01-03"]) == {

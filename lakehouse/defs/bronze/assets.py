@@ -2,14 +2,14 @@
 range of partitions in a backfill, is one Glue run."""
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
 from glue_scripts.common.specs import BRONZE_SPECS, BronzeSpec
 from lakehouse.defs.bronze.checks import check_specs, evaluate, previous_partition_columns
 from lakehouse.defs.common import (
-    INGESTION_DAYS, OWNERS, RANGE_BACKFILL, combine_checks, day_range_args, range_metadata, results_by_day,
+    INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, range_metadata, results_by_day,
     run_with_transient_retry,
 )
 from lakehouse.resources import Catalog, GlueJobs, Metrics, SourceSystems, Warehouse
@@ -65,7 +65,7 @@ def build_bronze_asset(spec: BronzeSpec) -> dg.AssetsDefinition:
     def _bronze(
         context: dg.AssetExecutionContext, glue: GlueJobs, warehouse: Warehouse, catalog: Catalog,
         sources: SourceSystems, metrics: Metrics,
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult | dg.Output | dg.AssetCheckEvaluation]:
         days = context.partition_keys
         table_uri = warehouse.uri("bronze", spec.name)
         previous = previous_partition_columns(table_uri, days[0])
@@ -84,14 +84,12 @@ def build_bronze_asset(spec: BronzeSpec) -> dg.AssetsDefinition:
         catalog.refresh(context, "bronze", spec.name, table_uri)
         checks = {day: evaluate(spec, key, result, previous if i == 0 else previous_partition_columns(table_uri, day))
                   for i, (day, result) in enumerate(by_day.items())}
-        return dg.MaterializeResult(
-            metadata={
-                **range_metadata(by_day, run.run_id),
-                "source_rows": sum(int(r.get("source_rows", 0)) for r in by_day.values()),
-                "source_ref": "; ".join(str(r.get("source_ref", "")) for r in by_day.values()),
-            },
-            check_results=combine_checks(checks),
-        )
+        yield dg.MaterializeResult(metadata={
+            **range_metadata(by_day, run.run_id),
+            "source_rows": sum(int(r.get("source_rows", 0)) for r in by_day.values()),
+            "source_ref": "; ".join(str(r.get("source_ref", "")) for r in by_day.values()),
+        })
+        yield from check_events(context, checks)
 
     return _bronze
 

@@ -10,12 +10,13 @@ import pyarrow.parquet as pq
 
 from glue_scripts.common.fs import filesystem_for, join
 from glue_scripts.common.specs import BronzeSpec
+from lakehouse.defs.common import per_day
 
 PARSE_FAILURE_THRESHOLD = 0.05
 
 
 def check_specs(spec: BronzeSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
-    """The checks every bronze table carries, plus the parse-failure rate for logs."""
+    """The checks every bronze table carries, plus the parse-failure rate for logs; each evaluated per ingestion day."""
     specs = [
         dg.AssetCheckSpec("rows_match_source", asset=key, blocking=True,
                           description="Rows written equal rows read from the source for the partition."),
@@ -29,7 +30,7 @@ def check_specs(spec: BronzeSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     if spec.fmt == "log":
         specs.append(dg.AssetCheckSpec("parse_failure_rate_within_threshold", asset=key,
                                        description=f"At most {PARSE_FAILURE_THRESHOLD:.0%} of log lines fail to parse."))
-    return specs
+    return per_day(specs)
 
 
 def previous_partition_columns(table_uri: str, day: str) -> list[str] | None:

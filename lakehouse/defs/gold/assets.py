@@ -2,19 +2,22 @@
 range builds it once, as of its last day."""
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import dagster as dg
 
 from glue_scripts.transforms.gold import MARTS, Mart
-from lakehouse.defs.common import FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, day_range_args, job_metadata
+from lakehouse.defs.common import (
+    FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, job_metadata, per_day,
+)
+from lakehouse.defs.gold.freshness import GOLD_FRESHNESS
 from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
 
 
 def check_specs(mart: Mart, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
-    """Grain, sign, reconciliation with silver, and freshness relative to silver."""
-    return [
+    """Grain, sign, reconciliation with silver, and freshness relative to silver; each evaluated per ingestion day."""
+    return per_day([
         dg.AssetCheckSpec("grain_is_unique", asset=key, blocking=True,
                           description=f"One row per ({', '.join(mart.grain)})."),
         dg.AssetCheckSpec("measures_are_non_negative", asset=key, blocking=True,
@@ -23,7 +26,7 @@ def check_specs(mart: Mart, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
                           description="Mart totals equal the same totals computed directly on silver."),
         dg.AssetCheckSpec("built_from_silver_of_its_day", asset=key,
                           description="Every silver input was materialized for the run's ingestion days before the mart was built."),
-    ]
+    ])
 
 
 def silver_materialized(instance: dg.DagsterInstance, mart: Mart, days: Sequence[str]) -> dict[str, float | None]:
@@ -83,24 +86,26 @@ def build_gold_asset(mart: Mart) -> dg.AssetsDefinition:
         description=f"{mart.description} Full recompute from current silver on each ingestion day.",
         metadata={"dagster/table_name": f"gold.{mart.name}", "glue_job": "gold_build", "grain": ", ".join(mart.grain)},
         check_specs=check_specs(mart, key),
+        freshness_policy=GOLD_FRESHNESS,
         automation_condition=FOLLOW_UPSTREAM,
         backfill_policy=RANGE_BACKFILL,
         pool="glue",
     )
     def _gold(context: dg.AssetExecutionContext, glue: GlueJobs, warehouse: Warehouse, catalog: Catalog,
-              metrics: Metrics) -> dg.MaterializeResult:
+              metrics: Metrics) -> Iterator[dg.MaterializeResult | dg.Output | dg.AssetCheckEvaluation]:
         days = context.partition_keys
-        silver = silver_materialized(context.instance, mart, days)
+        silver = {day: silver_materialized(context.instance, mart, [day]) for day in days}
         started = time.monotonic()
         run = glue.run(context, "gold_build", {"mart": mart.name, **day_range_args(days), "silver_path": warehouse.uri("silver"),
                                                "gold_path": warehouse.uri("gold"), "run_id": context.run_id})
         metrics.publish("gold", mart.name, {"rows_out": run.metadata.get("rows", 0), "duration_seconds": time.monotonic() - started})
         catalog.refresh(context, "gold", mart.name, warehouse.uri("gold", mart.name))
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
             metadata={**job_metadata(run.metadata, run.run_id), "totals": dg.MetadataValue.json(run.metadata.get("totals") or {}),
-                      **incremental_metadata(run.metadata)},
-            check_results=evaluate(mart, key, run.metadata.get("quality") or {}, silver),
-        )
+                      **incremental_metadata(run.metadata)})
+        # A range builds the mart once, as of its last day: every day of the range is judged on that build.
+        quality = run.metadata.get("quality") or {}
+        yield from check_events(context, {day: evaluate(mart, key, quality, silver[day]) for day in days})
 
     return _gold
 

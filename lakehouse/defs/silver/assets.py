@@ -2,14 +2,14 @@
 range merges its days in order inside one Glue run."""
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import dagster as dg
 
 from glue_scripts.common.specs import SILVER_SPECS, SilverSpec
 from lakehouse.defs.common import (
-    FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, combine_checks, day_range_args, range_metadata, results_by_day,
+    FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, range_metadata, results_by_day,
 )
 from lakehouse.defs.silver.checks import QuarantineThresholds, check_specs, evaluate
 from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
@@ -62,7 +62,7 @@ def build_silver_asset(name: str, bronze: str, spec: SilverSpec | None) -> dg.As
     def _silver(
         context: dg.AssetExecutionContext, config: QuarantineThresholds, glue: GlueJobs, warehouse: Warehouse,
         catalog: Catalog, metrics: Metrics,
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult | dg.Output | dg.AssetCheckEvaluation]:
         days = context.partition_keys
         args = {"table": name, **day_range_args(days), "bronze_path": warehouse.uri("bronze"),
                 "silver_path": warehouse.uri("silver"), "quarantine_path": warehouse.uri("quarantine"), "run_id": context.run_id}
@@ -80,14 +80,13 @@ def build_silver_asset(name: str, bronze: str, spec: SilverSpec | None) -> dg.As
         # A range measures the table's quality once, after its last day; every day's checks read that measure.
         last = by_day[days[-1]]
         quality = last.get("quality")
-        return dg.MaterializeResult(
-            metadata={**range_metadata(by_day, run.run_id), **counts,
-                      "quarantined_by_rule": dg.MetadataValue.json(_rule_totals(by_day.values())),
-                      "partitions_rewritten": dg.MetadataValue.json(
-                          list(dict.fromkeys(p for r in by_day.values() for p in r.get("partitions_rewritten") or []))),
-                      "dagster/row_count": int(last.get("rows", 0))},
-            check_results=combine_checks({d: evaluate(spec, key, {**r, "quality": quality}, config) for d, r in by_day.items()}),
-        )
+        yield dg.MaterializeResult(metadata={
+            **range_metadata(by_day, run.run_id), **counts,
+            "quarantined_by_rule": dg.MetadataValue.json(_rule_totals(by_day.values())),
+            "partitions_rewritten": dg.MetadataValue.json(
+                list(dict.fromkeys(p for r in by_day.values() for p in r.get("partitions_rewritten") or []))),
+            "dagster/row_count": int(last.get("rows", 0))})
+        yield from check_events(context, {d: evaluate(spec, key, {**r, "quality": quality}, config) for d, r in by_day.items()})
 
     return _silver
 

@@ -5,23 +5,27 @@ from typing import Any
 import dagster as dg
 
 from glue_scripts.common.specs import SilverSpec
+from lakehouse.defs.common import per_day
 
 RECONCILIATION = "bronze_rows == contributing + exact_duplicates + superseded + quarantined"
 
 
 class QuarantineThresholds(dg.Config):
-    """Quarantine ratio (quarantined / bronze rows of the partition) that warns, and that fails."""
+    """Quarantine ratio (quarantined / bronze rows of the partition) that warns, and that fails, and the bronze rows a
+    partition needs before its ratio counts: 3 bad rows of a 5-row update day say nothing about the source."""
 
     quarantine_warn_ratio: float = 0.05
     quarantine_fail_ratio: float = 0.5
+    quarantine_min_rows: int = 100
 
 
 def check_specs(spec: SilverSpec | None, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
-    """Blocking checks guard gold and Snowflake; the quarantine ratio only reports."""
+    """Blocking checks guard gold and Snowflake; the quarantine ratio only reports. Each is evaluated per ingestion day."""
     specs = [
         dg.AssetCheckSpec("reconciles_with_bronze", asset=key, blocking=True, description=f"Per ingestion date: {RECONCILIATION}."),
         dg.AssetCheckSpec("quarantine_ratio_within_threshold", asset=key,
-                          description="Quarantined share of the partition's bronze rows: warns above one threshold, fails above another."),
+                          description="Quarantined share of the partition's bronze rows: warns above one threshold, fails above "
+                                      "another; a partition with fewer bronze rows than the minimum is not judged."),
     ]
     if spec is not None:
         specs += [
@@ -32,7 +36,7 @@ def check_specs(spec: SilverSpec | None, key: dg.AssetKey) -> list[dg.AssetCheck
             dg.AssetCheckSpec("values_in_accepted_ranges", asset=key, blocking=True,
                               description="Accepted values hold and quantities and prices are non-negative."),
         ]
-    return specs
+    return per_day(specs)
 
 
 def evaluate(spec: SilverSpec | None, key: dg.AssetKey, result: dict[str, Any], thresholds: QuarantineThresholds) -> list[dg.AssetCheckResult]:
@@ -40,15 +44,20 @@ def evaluate(spec: SilverSpec | None, key: dg.AssetKey, result: dict[str, Any], 
     counts = {k: int(result.get(k, 0)) for k in ("bronze_rows", "contributing", "exact_duplicates", "superseded", "quarantined")}
     accounted = counts["contributing"] + counts["exact_duplicates"] + counts["superseded"] + counts["quarantined"]
     ratio = counts["quarantined"] / counts["bronze_rows"] if counts["bronze_rows"] else 0.0
-    severity = dg.AssetCheckSeverity.ERROR if ratio > thresholds.quarantine_fail_ratio else dg.AssetCheckSeverity.WARN
+    judged = counts["bronze_rows"] >= thresholds.quarantine_min_rows
+    severity = dg.AssetCheckSeverity.ERROR if judged and ratio > thresholds.quarantine_fail_ratio else dg.AssetCheckSeverity.WARN
     results = [
         dg.AssetCheckResult(check_name="reconciles_with_bronze", asset_key=key, passed=accounted == counts["bronze_rows"],
                             metadata={**counts, "accounted": accounted}),
-        dg.AssetCheckResult(check_name="quarantine_ratio_within_threshold", asset_key=key,
-                            passed=ratio <= thresholds.quarantine_warn_ratio, severity=severity,
-                            metadata={"ratio": ratio, "warn_above": thresholds.quarantine_warn_ratio,
-                                      "fail_above": thresholds.quarantine_fail_ratio,
-                                      "quarantined_by_rule": dg.MetadataValue.json(result.get("quarantined_by_rule") or {})}),
+        dg.AssetCheckResult(
+            check_name="quarantine_ratio_within_threshold", asset_key=key,
+            passed=not judged or ratio <= thresholds.quarantine_warn_ratio, severity=severity,
+            description=None if judged else (f"{counts['bronze_rows']} bronze rows, fewer than the "
+                                             f"{thresholds.quarantine_min_rows} needed to judge the ratio: not judged."),
+            metadata={"ratio": ratio, "judged": judged, "bronze_rows": counts["bronze_rows"],
+                      "min_rows": thresholds.quarantine_min_rows, "warn_above": thresholds.quarantine_warn_ratio,
+                      "fail_above": thresholds.quarantine_fail_ratio,
+                      "quarantined_by_rule": dg.MetadataValue.json(result.get("quarantined_by_rule") or {})}),
     ]
     if spec is None:
         return results

@@ -1,5 +1,6 @@
 """Snowflake assets: each gold mart loaded into its own table, then reconciled with the gold Parquet."""
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 import dagster as dg
@@ -7,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from glue_scripts.transforms.gold import MARTS, Mart
-from lakehouse.defs.common import FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL
+from lakehouse.defs.common import FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, per_day
 from lakehouse.resources import LakehouseSnowflake, Warehouse
 from lakehouse.resources.io_manager import read_table
 
@@ -38,25 +39,26 @@ def build_snowflake_asset(mart: Mart) -> dg.AssetsDefinition:
         tags={"layer": "snowflake"},
         description=f"The gold mart `{mart.name}` in Snowflake ({mart.description}) Replaced as a whole on each load.",
         metadata={"dagster/table_name": f"LAKEHOUSE.GOLD.{mart.name.upper()}"},
-        check_specs=[dg.AssetCheckSpec("matches_gold_parquet", asset=key, blocking=True,
-                                       description="Row count and measure totals equal the gold Parquet's.")],
+        check_specs=per_day([dg.AssetCheckSpec("matches_gold_parquet", asset=key, blocking=True,
+                                               description="Row count and measure totals equal the gold Parquet's.")]),
         automation_condition=FOLLOW_UPSTREAM,
         backfill_policy=RANGE_BACKFILL,
     )
-    def _publish(context: dg.AssetExecutionContext, snowflake: LakehouseSnowflake, warehouse: Warehouse) -> dg.MaterializeResult:
+    def _publish(context: dg.AssetExecutionContext, snowflake: LakehouseSnowflake,
+                 warehouse: Warehouse) -> Iterator[dg.MaterializeResult | dg.Output | dg.AssetCheckEvaluation]:
         table = read_table(warehouse.uri("gold", mart.name))
         loaded = snowflake.publish(mart.name, table, mart.name)
         columns = measures(table, mart)
         expected, actual = gold_totals(table, columns), snowflake.totals(mart.name, columns)
         context.log.info(f"loaded {loaded} rows into {mart.name.upper()}")
-        return dg.MaterializeResult(
-            metadata={"dagster/row_count": loaded},
-            check_results=[dg.AssetCheckResult(
-                check_name="matches_gold_parquet", asset_key=key, passed=expected == actual,
-                metadata={"gold": dg.MetadataValue.json({k: str(v) for k, v in expected.items()}),
-                          "snowflake": dg.MetadataValue.json({k: str(v) for k, v in actual.items()})},
-            )],
+        yield dg.MaterializeResult(metadata={"dagster/row_count": loaded})
+        check = dg.AssetCheckResult(
+            check_name="matches_gold_parquet", asset_key=key, passed=expected == actual,
+            metadata={"gold": dg.MetadataValue.json({k: str(v) for k, v in expected.items()}),
+                      "snowflake": dg.MetadataValue.json({k: str(v) for k, v in actual.items()})},
         )
+        # The load replaces the whole table once per run: every day of a range is judged on it.
+        yield from check_events(context, {day: [check] for day in context.partition_keys})
 
     return _publish
 
