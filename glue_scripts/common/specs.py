@@ -19,7 +19,7 @@ RULES: tuple[str, ...] = (
     "null_key",
     "unparseable_date",
     "unparseable_number",
-    "negative_quantity",
+    "negative_value",
     "unaccepted_value",
     "unknown_foreign_key",
     "wrong_column_count",

@@ -111,7 +111,7 @@ def standardize(raw: DataFrame, spec: SilverSpec, keep: tuple[str, ...] = ()) ->
     bad_date.append(bad_version)
     unaccepted = [F.coalesce(~typed[name].isin(*values), F.lit(False)) for name, values in spec.accepted_values.items()]
     checks = {"null_key": null_key, "unparseable_date": bad_date, "unparseable_number": bad_number,
-              "negative_quantity": negative, "unaccepted_value": unaccepted}
+              "negative_value": negative, "unaccepted_value": unaccepted}
     failed = [F.when(_any(conds), F.lit(rule)) for rule, conds in checks.items() if conds]
     rules = F.array_sort(F.array_distinct(F.filter(F.array(*failed), lambda r: r.isNotNull())))
     rules = F.when(F.col(CORRUPT).isNotNull(), F.array(F.lit("wrong_column_count"))).otherwise(rules)
