@@ -16,7 +16,9 @@ from glue_scripts.common import bronze_arrow
 from glue_scripts.common.bronze_job import BronzeArgs, landing_ref
 from glue_scripts.common.fs import join
 from glue_scripts.common.landing import LandingFile, Quarantine, list_files, open_file
-from glue_scripts.common.records import CORRUPT, DEFECTS, MAX_RECORD_BYTES, FileError, Parsed, parse_csv, parse_jsonl, parse_log
+from glue_scripts.common.records import (
+    CORRUPT, DEFECTS, MAX_RECORD_BYTES, FileError, Parsed, parse_csv, parse_jsonl, parse_log,
+)
 
 LISTED_REJECTS = 100  # rejected records named in the result; the counts are always exact
 
