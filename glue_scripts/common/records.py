@@ -104,7 +104,8 @@ class _CsvLines:
     """Decoded lines for csv.reader that remember which lines the current record consumed."""
 
     def __init__(self, lines: Iterator[Line]) -> None:
-        self.lines, self.taken = lines, []  # type: list[Line]
+        self.lines = lines
+        self.taken: list[Line] = []
 
     def __iter__(self) -> _CsvLines:
         return self
@@ -132,7 +133,9 @@ def parse_csv(stream: BinaryIO, columns: Sequence[str], limit: int = MAX_RECORD_
     csv.field_size_limit(max(limit, csv.field_size_limit()))
     source = _CsvLines(bounded_lines(stream, limit))
     reader = csv.reader(source, strict=False)
-    out, header, defects = Parsed(), None, []  # type: Parsed, list[str] | None, list[str]
+    out = Parsed()
+    header: list[str] | None = None
+    defects: list[str] = []
     while True:
         try:
             fields = next(reader)
