@@ -105,20 +105,28 @@ class _RawStream(io.RawIOBase):
 
 
 class Quarantine:
-    """The partition's `quarantine/_files/<table>/<partition>/` folder, staged and swapped in whole by `commit`.
+    """The partition's `quarantine/_files/<table>/<partition>/` folder, staged and swapped in whole by `commit`
+    (removed when this run quarantined nothing, so a fixed delivery leaves no stale entries).
 
     A refused entry gets only its `<name>.reason.json` (its content is never read); an unreadable file is copied
     beside its reason; rejected records of a kept file are listed in `<name>.records.json` (line, bytes, reason).
     """
 
     def __init__(self, quarantine_root: str, table: str, partition: str, run_id: str) -> None:
-        self.write = writer.begin(join(quarantine_root, "_files", table), partition)
+        self.table_path, self.partition = join(quarantine_root, "_files", table), partition
+        self.write = writer.begin(self.table_path, partition)
         self.fs, self.root = filesystem_for(self.write.staging_path)
         self.run_id = run_id
-        self.fs.create_dir(self.root, recursive=True)
+        self.used = False
+
+    def _out(self, name: str) -> pa.NativeFile:
+        if not self.used:
+            self.fs.create_dir(self.root, recursive=True)
+            self.used = True
+        return self.fs.open_output_stream(f"{self.root}/{name}", compression=None)
 
     def _json(self, name: str, record: dict[str, object]) -> None:
-        with self.fs.open_output_stream(f"{self.root}/{name}", compression=None) as out:
+        with self._out(name) as out:
             out.write(json.dumps({**record, "run_id": self.run_id}).encode("utf-8"))
 
     def refuse(self, entry: dict[str, str]) -> None:
@@ -127,7 +135,7 @@ class Quarantine:
 
     def reject_file(self, file: LandingFile, reason: str) -> None:
         """Copy an unusable file and its reason."""
-        with open_file(file) as src, self.fs.open_output_stream(f"{self.root}/{file.name}", compression=None) as dst:
+        with open_file(file) as src, self._out(file.name) as dst:
             while chunk := src.read(CHUNK):
                 dst.write(chunk)
         self._json(f"{file.name}.reason.json", {"path": file.uri, "reason": reason})
@@ -136,7 +144,9 @@ class Quarantine:
         """List the records of a kept file that were not ingested."""
         self._json(f"{file.name}.records.json", {"path": file.uri, "records": records})
 
-    def commit(self) -> str:
-        """Swap the staged folder in for the partition's previous quarantine; return its final path."""
-        writer.commit(self.write)
-        return self.write.final_path
+    def commit(self) -> None:
+        """Swap the staged folder in for the partition's previous quarantine; with nothing staged, drop the old one."""
+        if self.used:
+            writer.commit(self.write)
+        else:
+            writer.remove(self.table_path, self.partition)
