@@ -150,6 +150,8 @@ def parse_csv(stream: BinaryIO, columns: Sequence[str], limit: int = MAX_RECORD_
             out.rejected.append({"line": number, "bytes": size, "reason": f"{MALFORMED}: {exc}"})
             continue
         number, size, text = source.record()
+        if not fields:
+            continue
         if header is None:
             problem = names.header_problem(fields, columns)
             if problem:
@@ -157,8 +159,6 @@ def parse_csv(stream: BinaryIO, columns: Sequence[str], limit: int = MAX_RECORD_
             header = [names.canonical(n, columns) for n in fields]
             out.missing = tuple(c for c in columns if c not in header)
             defects = [f"missing_column:{','.join(out.missing)}"] if out.missing else []
-            continue
-        if not fields:
             continue
         if size > limit:
             out.rejected.append(_too_large(number, size, limit))

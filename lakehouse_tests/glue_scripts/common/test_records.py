@@ -21,6 +21,7 @@ def test_csv_bom_stripped_and_quoted_newline_kept_in_its_field() -> None:
     assert [r["r_regionkey"] for r in out.rows] == ["0", "1"]
     assert out.rows[0]["r_comment"] == 'two\r\nlines, "quoted"' and out.rows[1]["r_comment"] is None
     assert out.records == 2 and not out.rejected and out.missing == ()
+    assert _csv("\n" + "r_regionkey,r_name,r_comment,updated_at\n0,A,c,d\n").records == 1
 
 
 def test_csv_wrong_count_keeps_raw_text_and_missing_columns_flag_every_row() -> None:
