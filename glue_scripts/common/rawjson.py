@@ -19,14 +19,3 @@ def loads_raw(text: str) -> Any:
     """Parse JSON text keeping numbers as their original text (strings), not floats or ints."""
     return json.loads(text, parse_float=str, parse_int=str, parse_constant=str)
 
-
-def raw_object(text: str) -> dict[str, str | None] | None:
-    """A JSON object line as {key: raw string}; None when the text is not a JSON object."""
-    try:
-        value = loads_raw(text)
-    except ValueError:
-        return None
-    if not isinstance(value, dict):
-        return None
-    return {k: raw_value(v) for k, v in value.items()}
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -13,11 +14,27 @@ from glue_scripts.common.api_client import ApiClient
 from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, write_bronze
 from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
+from glue_scripts.common.names import UNUSABLE_KEY, shape
+from glue_scripts.common.records import CORRUPT, DEFECTS
 
 JOB = "bronze_ingest_api"
 PATHS = {"customers": "/v1/customers"}
 PAGE = "_page"
 FIRST_PAGE = "initial"
+Paged = tuple[str, dict[str, "str | None"]]  # (page cursor, record)
+
+
+def shape_records(records: list[Paged], columns: tuple[str, ...]) -> list[Paged]:
+    """Records with keys mapped onto bronze columns (glue_scripts.common.names); a record whose keys collide or
+    reach into the internal `_` namespace is kept whole as JSON in `_corrupt_record`, defect `unusable_key`."""
+    out: list[Paged] = []
+    for cursor, record in records:
+        shaped = shape(record.items(), columns)
+        if isinstance(shaped, str):
+            out.append((cursor, {CORRUPT: json.dumps(record, ensure_ascii=False), DEFECTS: UNUSABLE_KEY}))
+        else:
+            out.append((cursor, shaped[0]))
+    return out
 
 
 def ingest(spark: SparkSession, job: BronzeArgs, client: ApiClient, limit: int) -> dict[str, Any]:
@@ -25,13 +42,15 @@ def ingest(spark: SparkSession, job: BronzeArgs, client: ApiClient, limit: int) 
     spec = job.spec
     start, end = job.window
     path = PATHS[spec.entity]
-    records: list[tuple[str, dict[str, str | None]]] = []
+    records: list[Paged] = []
     pages = 0
     for cursor, data in client.pages(path, {"updated_since": start, "updated_until": end}, limit):
         pages += 1
         records.extend((cursor or FIRST_PAGE, r) for r in data)
-    extras = sorted({k for _, r in records for k in r} - set(spec.columns) - {PAGE})
-    names = [*spec.columns, *extras, PAGE]
+    records = shape_records(records, spec.columns)
+    extras = sorted({k for _, r in records for k in r if not k.startswith("_")} - set(spec.columns))
+    internal = [CORRUPT, DEFECTS] if any(CORRUPT in r for _, r in records) else []
+    names = [*spec.columns, *extras, *internal, PAGE]
     schema = T.StructType([T.StructField(n, T.StringType()) for n in names])
     rows = [tuple(r.get(n) for n in names[:-1]) + (cursor,) for cursor, r in records]
     raw = spark.createDataFrame(rows, schema)

@@ -1,45 +1,21 @@
-"""Glue job bronze_ingest_logs: one day of gzipped web access logs → one bronze row per log line."""
+"""Glue job bronze_ingest_logs: one day of gzipped web access logs → one bronze row per log line.
+
+Each file is inflated as a stream with bounded reads (glue_scripts.common.records), so a line of any size
+costs at most `--max_record_bytes` of memory and is quarantined, and a truncated file is quarantined whole.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
-from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, landing_ref, write_bronze
+from glue_scripts.common.bronze_job import bronze_args
 from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
-from glue_scripts.common.fs import join
-from glue_scripts.common.landing import list_files, vet_files
-from glue_scripts.transforms.bronze import parse_log_lines
+from glue_scripts.common.landing_job import ingest, record_limit
 
 JOB = "bronze_ingest_logs"
-SOURCE_FILE = "_source_file"
-
-
-def ingest(spark: SparkSession, job: BronzeArgs, landing_path: str) -> dict[str, Any]:
-    """Vet every .log.gz file, parse the readable ones line by line, write the partition."""
-    spec = job.spec
-    folder = join(landing_path, spec.source, spec.entity, job.partition)
-    files, corrupt = vet_files(
-        list_files(folder, (".log.gz",)), True, job.quarantine_path, spec.name, job.partition, job.run_id
-    )
-    if files:
-        lines = spark.read.text([f.uri for f in files]).withColumn(SOURCE_FILE, F.input_file_name())
-    else:
-        schema = T.StructType([T.StructField("value", T.StringType()), T.StructField(SOURCE_FILE, T.StringType())])
-        lines = spark.createDataFrame([], schema)
-    parsed = parse_log_lines(lines).cache()
-    counts = parsed.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("_parse_error").cast("int")).alias("bad")).first()
-    bronze = job.stamp(parsed, F.col(SOURCE_FILE))
-    try:
-        result = write_bronze(bronze, job, source_rows=counts["n"], source_ref=landing_ref(files, folder, corrupt),
-                              corrupt_files=corrupt)
-    finally:
-        parsed.unpersist()
-    return {**result, "parse_failures": int(counts["bad"] or 0)}
 
 
 def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
@@ -47,7 +23,8 @@ def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
     into `--bronze_path`."""
     bronze_args(args, JOB)
     (landing_path,) = require(args, "landing_path")
-    return over_days(args, lambda day: ingest(spark, bronze_args(day, JOB), landing_path))
+    limit = record_limit(args)
+    return over_days(args, lambda day: ingest(bronze_args(day, JOB), landing_path, limit))
 
 
 if __name__ == "__main__":

@@ -7,21 +7,12 @@ from datetime import date, timedelta
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
-from glue_scripts.common.rawjson import raw_object
+from glue_scripts.common.records import CORRUPT, DEFECTS
 from glue_scripts.common.specs import BRONZE_METADATA_COLUMNS
 
-CORRUPT = "_corrupt_record"
-FIELDS = "_fields"
 NULL_MARKER = "\\N"
 SEPARATOR = "|"
-
-# Combined log format: ip ident user [time] "method path protocol" status bytes "referrer" "user agent".
-LOG_PATTERN = (
-    r'^(\S+) \S+ \S+ \[([^\]]+)\] "(\S+) (\S+) [^"]*" (\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"$'
-)
-LOG_FIELDS: tuple[str, ...] = ("client", "ts", "method", "path", "status", "bytes", "referrer", "user_agent")
 
 
 def window(ingestion_date: str) -> tuple[str, str]:
@@ -49,14 +40,15 @@ def record_hash(columns: Sequence[str], optional: Sequence[str] = ()) -> Column:
 
 
 def conform(df: DataFrame, columns: Sequence[str], keep: Sequence[str] = ()) -> DataFrame:
-    """Spec columns (null strings where missing), extra source columns by name, `_corrupt_record`, then `keep`.
+    """Spec columns (null strings where missing), extra source columns by name, `_corrupt_record`, `_defects`,
+    then `keep`.
 
     Columns named with a leading underscore are internal, never extra source columns.
     """
     present = set(df.columns)
     extras = sorted(c for c in df.columns if c not in columns and not c.startswith("_"))
     cols = [F.col(c) if c in present else F.lit(None).cast("string").alias(c) for c in columns]
-    cols += [F.col(c) for c in extras] + ([F.col(CORRUPT)] if CORRUPT in present else [])
+    cols += [F.col(c) for c in (*extras, CORRUPT, DEFECTS) if c in present]
     return df.select(*cols, *keep)
 
 
@@ -71,7 +63,7 @@ def with_metadata(
 ) -> DataFrame:
     """Conform `df` to the spec columns and append the bronze metadata columns, in BRONZE_METADATA_COLUMNS order."""
     shaped = conform(df.withColumn("_source_ref", source_ref.cast("string")), columns, keep=("_source_ref",))
-    optional = [c for c in shaped.columns if c not in columns and c != "_source_ref"]
+    optional = [c for c in shaped.columns if c not in columns and c not in ("_source_ref", DEFECTS)]
     values = {
         "_ingestion_date": F.lit(ingestion_date),
         "_ingested_at": F.current_timestamp(),
@@ -82,32 +74,6 @@ def with_metadata(
     }
     data = [c for c in shaped.columns if c != "_source_ref"]
     return shaped.select(*data, *[values[c].alias(c) for c in BRONZE_METADATA_COLUMNS])
-
-
-@F.udf(returnType=T.MapType(T.StringType(), T.StringType()))
-def _json_fields(line: str | None) -> dict[str, str | None] | None:
-    return None if line is None else raw_object(line)
-
-
-def json_lines(lines: DataFrame) -> DataFrame:
-    """Text lines (`value`) → `_fields` map of raw strings, `_corrupt_record` = the line when not a JSON object."""
-    parsed = lines.where(F.trim(F.col("value")) != "").withColumn(FIELDS, _json_fields(F.col("value")))
-    corrupt = F.when(F.col(FIELDS).isNull(), F.col("value"))
-    return parsed.select("*", corrupt.alias(CORRUPT)).drop("value")
-
-
-def expand_fields(df: DataFrame, keys: Sequence[str]) -> DataFrame:
-    """Turn the `_fields` map into one string column per key, keeping the other columns."""
-    others = [c for c in df.columns if c != FIELDS]
-    return df.select(*[F.col(FIELDS).getItem(k).alias(k) for k in keys], *others)
-
-
-def parse_log_lines(lines: DataFrame) -> DataFrame:
-    """Text lines (`value`) → raw_line, the combined-log fields as strings, `_parse_error` (fields null)."""
-    matched = F.col("value").rlike(LOG_PATTERN)
-    fields = [F.when(matched, F.regexp_extract("value", LOG_PATTERN, i + 1)).alias(n) for i, n in enumerate(LOG_FIELDS)]
-    others = [c for c in lines.columns if c != "value"]
-    return lines.select(F.col("value").alias("raw_line"), *fields, (~matched).alias("_parse_error"), *others)
 
 
 def schema_of(df: DataFrame) -> list[list[str]]:

@@ -7,6 +7,7 @@ import re
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from glue_scripts.common.records import DEFECTS
 from glue_scripts.common.specs import DATE_FORMATS, SilverSpec
 from glue_scripts.common.specs import Column as SpecColumn
 
@@ -51,7 +52,8 @@ def raw_columns(spec: SilverSpec) -> tuple[str, ...]:
 
 
 def conform_raw(bronze: DataFrame, spec: SilverSpec, keep: tuple[str, ...] = ()) -> DataFrame:
-    """Raw spec columns as strings (null where missing), `_corrupt_record`, lineage, then `keep`; drift dropped."""
+    """Raw spec columns as strings (null where missing), `_corrupt_record`, `_defects`, lineage, then `keep`;
+    drift dropped."""
     for old, new in spec.drift_renames.items():
         if old in bronze.columns and new not in bronze.columns:
             bronze = bronze.withColumnRenamed(old, new)
@@ -60,7 +62,7 @@ def conform_raw(bronze: DataFrame, spec: SilverSpec, keep: tuple[str, ...] = ())
     def pick(name: str) -> Column:
         return (F.col(name).cast("string") if name in present else F.lit(None).cast("string")).alias(name)
 
-    return bronze.select(*[pick(c) for c in (*raw_columns(spec), CORRUPT, *LINEAGE)], *keep)
+    return bronze.select(*[pick(c) for c in (*raw_columns(spec), CORRUPT, DEFECTS, *LINEAGE)], *keep)
 
 
 def _present(value: Column) -> Column:
@@ -111,10 +113,12 @@ def standardize(raw: DataFrame, spec: SilverSpec, keep: tuple[str, ...] = ()) ->
     bad_date.append(bad_version)
     unaccepted = [F.coalesce(~typed[name].isin(*values), F.lit(False)) for name, values in spec.accepted_values.items()]
     checks = {"null_key": null_key, "unparseable_date": bad_date, "unparseable_number": bad_number,
-              "negative_quantity": negative, "unaccepted_value": unaccepted}
+              "negative_value": negative, "unaccepted_value": unaccepted}
     failed = [F.when(_any(conds), F.lit(rule)) for rule, conds in checks.items() if conds]
-    rules = F.array_sort(F.array_distinct(F.filter(F.array(*failed), lambda r: r.isNotNull())))
-    rules = F.when(F.col(CORRUPT).isNotNull(), F.array(F.lit("wrong_column_count"))).otherwise(rules)
+    found = defect_rules(F.col(DEFECTS))
+    rules = F.array_sort(F.array_distinct(F.concat(F.filter(F.array(*failed), lambda r: r.isNotNull()), found)))
+    corrupt = F.when(F.size(found) > 0, F.array_sort(found)).otherwise(F.array(F.lit("wrong_column_count")))
+    rules = F.when(F.col(CORRUPT).isNotNull(), corrupt).otherwise(rules)
     raw_struct = F.struct(*[F.col(c) for c in (*raw_columns(spec), CORRUPT)])
     return raw.select(
         *[v.alias(k) for k, v in typed.items()],
@@ -124,6 +128,16 @@ def standardize(raw: DataFrame, spec: SilverSpec, keep: tuple[str, ...] = ()) ->
         rules.alias(RULES_COL),
         *keep,
     )
+
+
+def defect_rules(defects: Column) -> Column:
+    """The rules named by bronze's `_defects` (`rule[:detail]` joined by `;`), distinct; empty when null.
+
+    A row whose `_corrupt_record` is set but carries no defect (partitions written before `_defects`) is
+    `wrong_column_count`, as it always was.
+    """
+    names = F.transform(F.split(defects, ";"), lambda d: F.substring_index(d, ":", 1))
+    return F.coalesce(F.array_distinct(names), F.array().cast("array<string>"))
 
 
 def _any(conditions: list[Column]) -> Column:

@@ -66,14 +66,14 @@ def _typed(column: SpecColumn) -> tuple[str, str | None]:
 def standardize_sql(spec: SilverSpec, source: str) -> str:
     """Bronze rows of `source` → typed columns, `_updated_at`, lineage, the raw strings, sorted `_rules`, `_dup`."""
     typed: list[str] = []
-    rules: dict[str, list[str]] = {"null_key": [], "unparseable_date": [], "unparseable_number": [], "negative_quantity": []}
+    rules: dict[str, list[str]] = {"null_key": [], "unparseable_date": [], "unparseable_number": [], "negative_value": []}
     for column in spec.columns:
         value, bad = _typed(column)
         typed.append(f'{value} AS "{column.name}"')
         if bad is not None:
             rules["unparseable_date" if column.type == "date" else "unparseable_number"].append(bad)
         if column.non_negative:
-            rules["negative_quantity"].append(f"coalesce(({value}) < 0, false)")
+            rules["negative_value"].append(f"coalesce(({value}) < 0, false)")
         if column.name in spec.primary_key:
             key = f'trim("{column.name}")'
             rules["null_key"].append(f"NOT coalesce({key} IS NOT NULL AND {key} <> '', false)")

@@ -11,7 +11,7 @@ from decimal import Decimal
 from lakehouse.sources.plan import row_seconds, stamp
 
 RULES: tuple[str, ...] = (
-    "null_key", "unparseable_date", "unparseable_number", "negative_quantity",
+    "null_key", "unparseable_date", "unparseable_number", "negative_value",
     "unknown_foreign_key", "wrong_column_count", "malformed_line",
 )
 FRESH_KEY_BASE = 10**12
@@ -44,7 +44,7 @@ class Entity:
         """The rules this entity's bad rows break."""
         present = {
             "null_key": self.null, "unparseable_date": self.dates or None, "unparseable_number": self.number,
-            "negative_quantity": self.negative, "unknown_foreign_key": self.fk, "wrong_column_count": self.wrong_count or None,
+            "negative_value": self.negative, "unknown_foreign_key": self.fk, "wrong_column_count": self.wrong_count or None,
         }
         return tuple(r for r, v in present.items() if v)
 
@@ -124,7 +124,7 @@ class Faulter:
             out[i] = out[i].replace("-", ".")
         elif rule == "unparseable_number":
             out[e.index(e.number)] = BAD_NUMBER
-        elif rule == "negative_quantity":
+        elif rule == "negative_value":
             out[e.index(e.negative)] = "-" + out[e.index(e.negative)]
         elif rule == "unknown_foreign_key":
             self.counter += 1

@@ -42,7 +42,8 @@ CHROMIUM_ARGS = [
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 PARTITION = "2024-01-02"
 ASSET_PATH = "bronze/files__region"
-CHECKS = ("has_no_corrupt_files", "not_empty_when_source_delivered", "rows_match_source", "schema_matches_previous_partition")
+CHECKS = ("has_no_corrupt_files", "not_empty_when_source_delivered", "rows_match_source", "schema_matches_previous_partition",
+          "records_accounted_for", "landing_has_no_unread_names")
 RUN_TIMEOUT_S = 600  # a Spark run in a fresh process, on a loaded machine
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 

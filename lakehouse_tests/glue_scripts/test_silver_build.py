@@ -169,7 +169,7 @@ def test_counts_per_day(parts: dict[str, Any]) -> None:
     keys = ("bronze_rows", "exact_duplicates", "superseded", "quarantined", "contributing")
     assert [d1[k] for k in keys] == [13, 1, 2, 5, 5]
     assert d1["quarantined_by_rule"] == {
-        "negative_quantity": 2, "null_key": 1, "unparseable_number": 2, "wrong_column_count": 1}
+        "negative_value": 2, "null_key": 1, "unparseable_number": 2, "wrong_column_count": 1}
     assert (d2["bronze_rows"], d2["exact_duplicates"], d2["superseded"], d2["contributing"]) == (4, 1, 1, 2)
     assert d2["partitions_rewritten"] == [D2, D1] and d2["replaced"] == 1
     assert (d3["contributing"], d3["rows"]) == (1, 6)
@@ -178,8 +178,8 @@ def test_counts_per_day(parts: dict[str, Any]) -> None:
 def test_quarantine_rows_keep_raw_values(parts: dict[str, Any]) -> None:
     rows = {r["p_partkey"]: r for r in quarantine(parts["root"], "part", D1)}
     assert {k: v["_rules"] for k, v in rows.items()} == {
-        "  ": ["null_key"], "7": ["negative_quantity"], "8": ["unparseable_number"],
-        "9": ["negative_quantity", "unparseable_number"], "10": ["wrong_column_count"]}
+        "  ": ["null_key"], "7": ["negative_value"], "8": ["unparseable_number"],
+        "9": ["negative_value", "unparseable_number"], "10": ["wrong_column_count"]}
     assert rows["8"]["p_retailprice"] == "12abc" and rows["8"]["_status"] == "rejected"
     assert rows["10"]["_corrupt_record"] == "10,a,b" and rows["10"]["_run_id"] == "r1"
     assert quarantine(parts["root"], "part", D2) == []

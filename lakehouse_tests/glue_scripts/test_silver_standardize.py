@@ -28,7 +28,7 @@ def standardized(spark: SparkSession, rows: list[dict[str, Any]]) -> list[dict[s
     """Run conform + standardize over raw lineitem rows (each a change to GOOD); return them in input order."""
     full = [{**GOOD, **r, "_source_ref": str(i), "_ingestion_date": "2024-01-01", "_record_hash": str(i)}
             for i, r in enumerate(rows)]
-    columns = [*GOOD, "_corrupt_record", "_source_ref", "_ingestion_date", "_record_hash"]
+    columns = [*GOOD, "_corrupt_record", "_defects", "_source_ref", "_ingestion_date", "_record_hash"]
     schema = ", ".join(f"{c} string" for c in columns)
     df = spark.createDataFrame([tuple(r.get(c) for c in columns) for r in full], schema)
     out = standardize(conform_raw(df.withColumn("drift", df["l_tax"]), LINEITEM), LINEITEM).collect()
@@ -53,13 +53,20 @@ CASES: list[tuple[dict[str, Any], list[str]]] = [
     ({"l_commitdate": "13/01/1996"}, ["unparseable_date"]),
     ({"l_receiptdate": "1996-03-22x"}, ["unparseable_date"]),
     ({"updated_at": "2024-01-01"}, ["unparseable_date"]),
-    ({"l_quantity": "-1"}, ["negative_quantity"]),
-    ({"l_discount": "-0.04", "l_tax": "x"}, ["negative_quantity", "unparseable_number"]),
+    ({"l_quantity": "-1"}, ["negative_value"]),
+    ({"l_discount": "-0.04", "l_tax": "x"}, ["negative_value", "unparseable_number"]),
     ({"l_returnflag": "X"}, ["unaccepted_value"]),
     ({"l_linestatus": " o ", "l_returnflag": " r"}, []),
-    ({"l_linestatus": "OF", "l_quantity": "-2"}, ["negative_quantity", "unaccepted_value"]),
+    ({"l_linestatus": "OF", "l_quantity": "-2"}, ["negative_value", "unaccepted_value"]),
     ({"l_orderkey": "", "l_quantity": "-1", "_corrupt_record": "1,2,3"}, ["wrong_column_count"]),
     ({"l_shipdate": "", "l_quantity": None}, []),
+    ({"l_comment": None, "_defects": "missing_column:l_comment"}, ["missing_column"]),
+    ({"l_quantity": "-1", "_defects": "missing_column:l_comment,l_tax"}, ["missing_column", "negative_value"]),
+    ({"l_comment": '{"a":1}', "_defects": "not_a_scalar:l_comment"}, ["not_a_scalar"]),
+    ({"_corrupt_record": "{not json", "_defects": "invalid_json"}, ["invalid_json"]),
+    ({"_corrupt_record": '{"A":1,"a":2}', "_defects": "unusable_key"}, ["unusable_key"]),
+    ({"_corrupt_record": "1,2", "_defects": "wrong_column_count;missing_column:l_tax"},
+     ["missing_column", "wrong_column_count"]),
 ]
 
 

@@ -109,7 +109,7 @@ def rule_failures(con: duckdb.DuckDBPyConnection, table: str, raw: pd.DataFrame,
     spec = TABLES[table]
     con.register(f"rules_{table}", raw)
     checks: dict[str, list[str]] = {"null_key": [], "unparseable_date": [], "unparseable_number": [],
-                                    "negative_quantity": [], "unknown_foreign_key": []}
+                                    "negative_value": [], "unknown_foreign_key": []}
     checks["null_key"] = [f"coalesce(trim(\"{c}\"), '') = ''" for c in spec["pk"]]
     for c, kind in spec["cols"].items():
         present = f"coalesce(trim(\"{c}\"), '') <> ''"
@@ -117,7 +117,7 @@ def rule_failures(con: duckdb.DuckDBPyConnection, table: str, raw: pd.DataFrame,
             checks["unparseable_date"].append(f"({present} AND {_expr(c, kind)} IS NULL)")
         elif kind in SQL_TYPE:
             checks["unparseable_number"].append(f"({present} AND {_expr(c, kind)} IS NULL)")
-    checks["negative_quantity"] = [f"coalesce({_expr(c, spec['cols'][c])} < 0, false)" for c in spec.get("nonneg", [])]
+    checks["negative_value"] = [f"coalesce({_expr(c, spec['cols'][c])} < 0, false)" for c in spec.get("nonneg", [])]
     checks["unknown_foreign_key"] = [
         f"({_expr(c, KEY)} IS NOT NULL AND {_expr(c, KEY)} NOT IN (SELECT {ref} FROM read_parquet('{parents[p]}')))"
         for c, (p, ref) in spec.get("fk", {}).items()

@@ -49,7 +49,7 @@ def test_db_counts_per_window(world: Path, manifest: dict, table: str, date_col:
         assert sum(r[key] is None for r in recs) == bad["null_key"] > 0
         assert sum(r[date_col] is not None and not DATE_OK.match(r[date_col].strip()) for r in recs) == bad["unparseable_date"] > 0
         assert sum(r[number_col] is not None and not NUMBER.match(r[number_col].strip()) for r in recs) == bad["unparseable_number"] > 0
-        assert sum((r[negative_col] or "").startswith("-") for r in recs) == bad["negative_quantity"] > 0
+        assert sum((r[negative_col] or "").startswith("-") for r in recs) == bad["negative_value"] > 0
         assert sum(int(r[fk_col]) >= 2 * 10**12 for r in recs if NUMBER.match((r[fk_col] or "x").strip())) == bad["unknown_foreign_key"] > 0
         assert counts["superseded_versions"] > 0 and counts["stale_versions"] > 0 and counts["format_variations"] > 0
     total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

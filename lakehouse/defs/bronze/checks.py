@@ -13,6 +13,7 @@ from glue_scripts.common.specs import BronzeSpec
 from lakehouse.defs.common import per_day
 
 PARSE_FAILURE_THRESHOLD = 0.05
+LANDING_FORMATS = ("csv", "jsonl", "log")
 
 
 def check_specs(spec: BronzeSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
@@ -27,6 +28,17 @@ def check_specs(spec: BronzeSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec("has_no_corrupt_files", asset=key,
                           description="No delivered file was unreadable; unreadable files sit in quarantine."),
     ]
+    if spec.fmt in LANDING_FORMATS:
+        # Blocking: a mismatch means records were lost or read twice before bronze, which no later
+        # reconciliation can see (it starts from bronze), so silver must not consume the partition.
+        specs.append(dg.AssetCheckSpec(
+            "records_accounted_for", asset=key, blocking=True,
+            description="Records the Python parsers counted in the delivered files equal the rows read back from "
+                        "the written Parquet plus the records quarantined (too large, malformed)."))
+        specs.append(dg.AssetCheckSpec(
+            "landing_has_no_unread_names", asset=key,
+            description="Every entry of the landing partition was read or refused: no sub-folder, hidden name or "
+                        "unknown suffix sat there unread."))
     if spec.fmt == "log":
         specs.append(dg.AssetCheckSpec("parse_failure_rate_within_threshold", asset=key,
                                        description=f"At most {PARSE_FAILURE_THRESHOLD:.0%} of log lines fail to parse."))
@@ -49,6 +61,7 @@ def evaluate(spec: BronzeSpec, key: dg.AssetKey, result: dict[str, Any], previou
     rows, source_rows = int(result.get("rows", 0)), int(result.get("source_rows", 0))
     columns = [c for c, _ in result.get("schema", [])]
     corrupt = result.get("corrupt_files") or []
+    missing = result.get("missing_columns") or []
     added = sorted(set(columns) - set(previous or columns))
     removed = sorted(set(previous or columns) - set(columns))
     results = [
@@ -57,11 +70,14 @@ def evaluate(spec: BronzeSpec, key: dg.AssetKey, result: dict[str, Any], previou
         dg.AssetCheckResult(check_name="not_empty_when_source_delivered", asset_key=key,
                             passed=rows > 0 or source_rows == 0, metadata={"rows_written": rows, "rows_read": source_rows}),
         dg.AssetCheckResult(check_name="schema_matches_previous_partition", asset_key=key,
-                            passed=not (added or removed), severity=dg.AssetCheckSeverity.WARN,
-                            metadata={"added_columns": ", ".join(added) or "none", "removed_columns": ", ".join(removed) or "none"}),
+                            passed=not (added or removed or missing), severity=dg.AssetCheckSeverity.WARN,
+                            metadata={"added_columns": ", ".join(added) or "none", "removed_columns": ", ".join(removed) or "none",
+                                      "files_missing_columns": dg.MetadataValue.json(missing)}),
         dg.AssetCheckResult(check_name="has_no_corrupt_files", asset_key=key, passed=not corrupt,
                             metadata={"corrupt_files": dg.MetadataValue.json(corrupt), "count": len(corrupt)}),
     ]
+    if spec.fmt in LANDING_FORMATS:
+        results += landing_results(key, result, rows)
     if spec.fmt == "log":
         failures = int(result.get("parse_failures", 0))
         rate = failures / rows if rows else 0.0
@@ -71,3 +87,17 @@ def evaluate(spec: BronzeSpec, key: dg.AssetKey, result: dict[str, Any], previou
             metadata={"parse_failures": failures, "rate": rate, "threshold": PARSE_FAILURE_THRESHOLD},
         ))
     return results
+
+
+def landing_results(key: dg.AssetKey, result: dict[str, Any], rows: int) -> list[dg.AssetCheckResult]:
+    """Accounting and unread-name results of a landing-zone partition."""
+    read, rejected = int(result.get("records_read", 0)), int(result.get("records_rejected", 0))
+    skipped = result.get("skipped_names") or []
+    return [
+        dg.AssetCheckResult(check_name="records_accounted_for", asset_key=key, passed=read == rows + rejected,
+                            metadata={"records_read": read, "rows_written": rows, "records_rejected": rejected,
+                                      "rejected_records": dg.MetadataValue.json(result.get("rejected_records") or [])}),
+        dg.AssetCheckResult(check_name="landing_has_no_unread_names", asset_key=key, passed=not skipped,
+                            severity=dg.AssetCheckSeverity.WARN,
+                            metadata={"unread": dg.MetadataValue.json(skipped), "count": len(skipped)}),
+    ]

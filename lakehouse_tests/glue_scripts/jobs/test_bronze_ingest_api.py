@@ -48,3 +48,19 @@ def test_api_job_failure_names_the_source(spark: SparkSession, tmp_path: Path, m
     with serve(api), pytest.raises(ApiError, match="api__customers.*401"):
         run(spark, job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN"))
     assert not (tmp_path / "bronze" / "api__customers").exists()
+
+
+def test_api_records_with_unusable_keys_are_kept_whole_for_quarantine(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_TOKEN", TOKEN)
+    records = [RECORDS[0], '{"c_custkey": 3, "C_NAME": "a", "c_name": "b"}', '{"c_custkey": 4, "_source_ref": "x"}',
+               '{"C_CUSTKEY": 5, "Loyalty": "gold"}']
+    with serve(FakeApi(records)) as api:
+        result = run(spark, job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN"))
+    rows = read_partition(spark, tmp_path, "api__customers").collect()
+    assert result["rows"] == result["source_rows"] == 4
+    refused = sorted(r["_corrupt_record"] for r in rows if r["_defects"] == "unusable_key")
+    assert refused == ['{"c_custkey": "3", "C_NAME": "a", "c_name": "b"}', '{"c_custkey": "4", "_source_ref": "x"}']
+    fine = {r["c_custkey"]: r for r in rows if r["_defects"] is None}
+    assert set(fine) == {"1", "5"} and fine["5"]["loyalty"] == "gold" and fine["5"]["_corrupt_record"] is None

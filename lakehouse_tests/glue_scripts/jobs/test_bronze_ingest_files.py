@@ -28,7 +28,7 @@ def test_csv_keeps_raw_strings_and_adds_metadata(spark: SparkSession, tmp_path: 
     result = run(spark, job_args(tmp_path, "files__region"))
     df = read_partition(spark, tmp_path, "files__region")
     spec = BRONZE_BY_NAME["files__region"]
-    assert df.columns == [*spec.columns, "_corrupt_record", *BRONZE_METADATA_COLUMNS]
+    assert df.columns == [*spec.columns, "_corrupt_record", "_defects", *BRONZE_METADATA_COLUMNS]
     assert all(t == "string" for n, t in df.dtypes if n != "_ingested_at")
     assert dict(df.dtypes)["_ingested_at"] == "timestamp"
     rows = sorted(df.collect(), key=lambda r: (r["_source_ref"], r["r_comment"]))
