@@ -37,9 +37,10 @@ def test_runs_belong_to_the_daily_job_of_the_code_location(lakehouse_run: Lakeho
         assert run.remote_job_origin is not None, "an in-process run has no code-location origin"
         assert run.remote_job_origin.location_name == "lakehouse"
         assert run.remote_job_origin.repository_origin.code_location_origin.location_name == "lakehouse"
-        assert run.tags[REPOSITORY_LABEL_TAG] == "__repository__@lakehouse", "the job page lists runs by this label"
         assert run.status == dg.DagsterRunStatus.SUCCESS
     with dg.DagsterInstance.from_config(str(lakehouse_run.root / "dagster")) as instance:
+        job_page = dg.RunsFilter(job_name="lakehouse_daily", tags={REPOSITORY_LABEL_TAG: "__repository__@lakehouse"})
+        assert {r.run_id for r in instance.get_runs(filters=job_page)} == {r.run_id for r in runs}, "what the job page lists"
         records = [instance.get_run_record_by_id(r.run_id) for r in runs]
     for earlier, later in zip(records, records[1:]):
         assert later.start_time >= earlier.end_time, "day D+1 starts after day D finished"
