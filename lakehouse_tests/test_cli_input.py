@@ -99,3 +99,11 @@ def test_layers_without_a_simulated_world_are_refused(tmp_path: Path) -> None:
     (root / "silver" / "orders").mkdir(parents=True)
     _one_line_error(_invoke("run", *TINY, "--root", str(root)), "no simulated world", "--reset")
     assert not (root / "sources").exists()
+
+
+def test_readme_documents_every_command_and_option() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name, command in main.commands.items():
+        assert f"`lakehouse {name}" in readme, name
+        options = [o for p in command.params for o in p.opts if o.startswith("--") and o != "--help"]
+        assert not [o for o in options if f"`{o}" not in readme], name
