@@ -96,6 +96,7 @@ def simulate(sf: float, days: int, seed: int, start_date: datetime, db_url: str 
 @root_option
 def run(sf: float, days: int, seed: int, start_date: datetime, verbose: bool, reset: bool, root: Path | None) -> None:
     """Simulate the sources if missing, then run the code location's lakehouse_daily job for every ingestion day."""
+    from lakehouse.launch import LaunchError
     from lakehouse.pipeline import run_days, use_instance
     from lakehouse.sources import load_manifest
     from lakehouse.summary import print_summary, table_rows
@@ -110,8 +111,11 @@ def run(sf: float, days: int, seed: int, start_date: datetime, verbose: bool, re
     manifest = load_manifest(path)
     log = run_log_path(path)
     console.print(f"full event log: {log}", soft_wrap=True, highlight=False)
-    with streamed(log, sys.stderr, verbose):
-        summary = run_days([str(d) for d in manifest["days"]], use_instance(path), None if verbose else console, log=log)
+    try:
+        with streamed(log, sys.stderr, verbose):
+            summary = run_days([str(d) for d in manifest["days"]], use_instance(path), None if verbose else console, log=log)
+    except LaunchError as error:
+        raise click.ClickException(f"{error}; the full log is {log}") from error
     summary.table_rows = table_rows()
     print_summary(summary, manifest, Console(), console)
     if not summary.ok:

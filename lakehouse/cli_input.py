@@ -30,10 +30,19 @@ class InputError(click.UsageError):
 class OneLineErrors(click.Group):
     """A group whose usage errors, its own and click's, are one line without the usage text."""
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except (InputError, click.exceptions.NoArgsIsHelpError):
+            raise
+        except click.UsageError as error:
+            raise InputError(error.format_message()) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except InputError:
+        except (InputError, click.exceptions.NoArgsIsHelpError):
             raise
         except click.UsageError as error:
             raise InputError(error.format_message()) from None

@@ -24,6 +24,10 @@ POLL_SECONDS = 0.5
 LAUNCHED_BY = {"lakehouse/launched_by": "lakehouse run"}
 
 
+class LaunchError(RuntimeError):
+    """The code location could not be loaded, so no run was launched."""
+
+
 @dataclass
 class LocationJob:
     """A job of the loaded code location, with what it takes to create and launch its runs."""
@@ -48,7 +52,7 @@ def location_job(instance: dg.DagsterInstance, job_name: str = DAILY_JOB_NAME) -
         workspace = process.create_request_context()
         error = workspace.get_code_location_error(LOCATION)
         if error is not None:
-            raise RuntimeError(f"code location {LOCATION} failed to load: {error.message}")
+            raise LaunchError(f"code location {LOCATION} failed to load: {error.message.strip().splitlines()[0]}")
         location = workspace.get_code_location(LOCATION)
         (repository,) = location.get_repositories().values()
         job = repository.get_full_job(job_name)
