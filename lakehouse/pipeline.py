@@ -1,20 +1,39 @@
-"""`lakehouse run`: simulate if needed, then materialize every asset for every ingestion day through Dagster."""
+"""`lakehouse run`: every ingestion day, in order, as a run of the code location's `lakehouse_daily` job."""
 
 from __future__ import annotations
 
 import os
 import shutil
 from collections.abc import Callable
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lakehouse.settings import load_settings
+from lakehouse.launch import follow, launch_partition, location_job
+from lakehouse.terminal import children_write_to
 
 INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "dagster.yaml"
+STEP_DONE = (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_SKIPPED)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One failed asset check evaluation of one day: what it measured, and whether it blocks downstream."""
+
+    asset: str
+    check: str
+    day: str
+    blocking: bool
+    metadata: dict[str, object]
+
+    @property
+    def label(self) -> str:
+        """`asset:check [day]`."""
+        return f"{self.asset}:{self.check} [{self.day}]"
 
 
 @dataclass
@@ -22,11 +41,16 @@ class RunSummary:
     """What a pipeline run did: runs per day, check outcomes, failures, and rows per catalogued table."""
 
     days: list[str] = field(default_factory=list)
+    run_ids: dict[str, str] = field(default_factory=dict)
     failed_runs: list[str] = field(default_factory=list)
     checks_passed: int = 0
-    checks_failed: list[str] = field(default_factory=list)
-    blocking_failed: list[str] = field(default_factory=list)
+    failed_checks: list[CheckOutcome] = field(default_factory=list)
     table_rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def blocking_failed(self) -> list[CheckOutcome]:
+        """Failed checks that stop downstream assets (blocking, with error severity)."""
+        return [c for c in self.failed_checks if c.blocking]
 
     @property
     def ok(self) -> bool:
@@ -43,33 +67,59 @@ def use_instance(root: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+class _DayProgress:
+    """Reads one day's run events: advances its progress bar, names the running step, collects check outcomes."""
+
+    def __init__(self, day: str, summary: RunSummary, progress: Progress, steps: int) -> None:
+        self.day, self.summary, self.progress = day, summary, progress
+        self.task = progress.add_task(day, total=steps, step="waiting for the run worker")
+
+    def __call__(self, entry: dg.EventLogEntry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        if event.event_type == dg.DagsterEventType.STEP_START and event.step_key:
+            self.progress.update(self.task, step=event.step_key.replace("__", "/", 1))
+        elif event.event_type in STEP_DONE:
+            self.progress.advance(self.task)
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            self._record(event.event_specific_data)
+
+    def _record(self, evaluation: dg.AssetCheckEvaluation) -> None:
+        if evaluation.passed:
+            self.summary.checks_passed += 1
+            return
+        blocking = bool(evaluation.blocking) and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        metadata = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}
+        self.summary.failed_checks.append(
+            CheckOutcome(evaluation.asset_key.to_user_string(), evaluation.check_name, self.day, blocking, metadata))
+
+    def finish(self, run: dg.DagsterRun) -> None:
+        total = self.progress.tasks[self.task].total
+        self.progress.update(self.task, completed=total, step=run.status.value.lower())
+
+
 def run_days(
     days: list[str], instance: dg.DagsterInstance, console: Console | None = None,
-    on_run: Callable[[str, dg.ExecuteInProcessResult], None] | None = None,
+    on_run: Callable[[str, dg.DagsterRun], None] | None = None, log: Path | None = None,
 ) -> RunSummary:
-    """Materialize every asset for each day in order, recording runs in the instance; `on_run` sees each day's result."""
-    from lakehouse.definitions import DAILY_JOB, build_definitions
-
-    defs = build_definitions(load_settings())
-    job = defs.resolve_job_def(DAILY_JOB.name)
-    graph = defs.resolve_asset_graph()
-    blocking = {(c.asset_key, c.name) for c in graph.asset_check_keys if graph.get_check_spec(c).blocking}
+    """Launch the code location's daily job for each day in order (day D+1 starts after day D finished), on
+    `instance`'s run launcher. Progress goes to `console`; with `log`, the code server's and run workers' output
+    (the full event log, Spark's own output) go to that file. `on_run` sees each day's finished run."""
     summary = RunSummary(days=list(days))
-    with Progress(console=console or Console(), transient=False) as progress:
-        task = progress.add_task("materializing ingestion days", total=len(days))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[step]}"))
+    with ExitStack() as stack:
+        with children_write_to(log) if log is not None else nullcontext():
+            target = stack.enter_context(location_job(instance))
+        progress = stack.enter_context(Progress(*columns, console=console or Console(), transient=False))
         for day in days:
-            result = job.execute_in_process(instance=instance, partition_key=day, raise_on_error=False)
-            if not result.success:
-                summary.failed_runs.append(f"{day} (run {result.run_id})")
-            for evaluation in result.get_asset_check_evaluations():
-                label = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} [{day}]"
-                if evaluation.passed:
-                    summary.checks_passed += 1
-                elif evaluation.severity == dg.AssetCheckSeverity.ERROR:
-                    summary.checks_failed.append(label)
-                    if (evaluation.asset_key, evaluation.check_name) in blocking:
-                        summary.blocking_failed.append(label)
+            reader = _DayProgress(day, summary, progress, len(target.step_keys))
+            run = follow(instance, launch_partition(instance, target, day).run_id, reader)
+            reader.finish(run)
+            summary.run_ids[day] = run.run_id
+            if run.status != dg.DagsterRunStatus.SUCCESS:
+                summary.failed_runs.append(f"{day} (run {run.run_id}: {run.status.value.lower()})")
             if on_run is not None:
-                on_run(day, result)
-            progress.advance(task)
+                on_run(day, run)
     return summary

@@ -10,6 +10,7 @@ LOCAL_SPARK_CONF: dict[str, str] = {
     "spark.master": "local[*]",
     "spark.app.name": "lakehouse",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": "4",
     "spark.sql.ansi.enabled": "false",
@@ -27,6 +28,9 @@ LOCAL_SPARK_CONF: dict[str, str] = {
     # (regex, casts, rule arrays) joined to quarantine and silver it made planning, not execution, the cost.
     "spark.sql.constraintPropagation.enabled": "false",
 }
+
+# Locally Spark's WARN lines (native Hadoop, JDBC, planner notes) say nothing a lakehouse user can act on.
+LOCAL_LOG_LEVEL = "ERROR"
 
 # JDBC drivers for the database source, from Debian's libxerial-sqlite-jdbc-java and
 # libpostgresql-jdbc-java (Glue ships its own PostgreSQL driver).
@@ -49,7 +53,9 @@ def get_spark() -> SparkSession:
         builder = SparkSession.builder
         for key, value in local_spark_conf().items():
             builder = builder.config(key, value)
-        return builder.getOrCreate()
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel(LOCAL_LOG_LEVEL)
+        return session
     session = GlueContext(SparkContext.getOrCreate()).spark_session
     for key in ("spark.sql.session.timeZone", "spark.sql.legacy.timeParserPolicy", "spark.sql.ansi.enabled",
                 "spark.sql.constraintPropagation.enabled"):

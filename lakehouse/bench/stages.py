@@ -160,7 +160,7 @@ class PipelineBench:
         self.day_runs: list[DayRun] = []
         self.hook_seconds = 0.0
 
-    def _after_run(self, day: str, result: dg.ExecuteInProcessResult) -> None:
+    def _after_run(self, day: str, result: dg.DagsterRun) -> None:
         """Read the run's steps and the bytes each layer wrote (timed, so it is not charged to Dagster)."""
         started = time.time()
         run_start, run_end, steps = read_steps(self.instance, result.run_id)

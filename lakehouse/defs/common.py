@@ -12,6 +12,7 @@ from dagster_shared.record import replace
 
 from glue_scripts.common.api_client import ApiError
 from glue_scripts.jobs.bronze_ingest_db import SourceUnavailableError
+from lakehouse.defs.columns import COLUMN_DESCRIPTIONS
 
 T = TypeVar("T")
 
@@ -58,8 +59,9 @@ FOLLOW_UPSTREAM = (
 
 
 def table_schema(columns: list[Any]) -> dg.TableSchema:
-    """A Dagster TableSchema from [name, type] pairs as the Glue jobs report them."""
-    return dg.TableSchema(columns=[dg.TableColumn(name=str(n), type=str(t)) for n, t in columns])
+    """A Dagster TableSchema from [name, type] pairs as the Glue jobs report them, each column described."""
+    return dg.TableSchema(columns=[dg.TableColumn(name=str(n), type=str(t), description=COLUMN_DESCRIPTIONS.get(str(n)))
+                                   for n, t in columns])
 
 
 def job_metadata(result: dict[str, Any], glue_run_id: str) -> dict[str, Any]:
