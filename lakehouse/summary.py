@@ -16,15 +16,14 @@ METADATA_WIDTH = 90
 
 
 def table_rows() -> dict[str, int]:
-    """`database.table` → row count, for every table the local catalog holds."""
-    from lakehouse.definitions import build_definitions
+    """`database.table` → row count, for every table the profile's catalog holds (no Dagster definitions loaded)."""
+    from lakehouse.resources import query_engine
 
-    resources = build_definitions(load_settings()).resources
-    catalog, engine = resources["catalog"], resources["athena"]
+    engine = query_engine(load_settings())
     counts: dict[str, int] = {}
-    for entry in catalog.tables():
-        name = f"{entry.database}.{entry.name}"
-        counts[name] = int(engine.query(f'SELECT count(*) AS n FROM "{entry.database}"."{entry.name}"').column(0)[0].as_py())
+    for qualified in engine.query("SHOW TABLES").column("tab_name").to_pylist():
+        database, name = qualified.split(".", 1)
+        counts[f"{database}.{name}"] = int(engine.query(f'SELECT count(*) AS n FROM "{database}"."{name}"').column(0)[0].as_py())
     return counts
 
 

@@ -256,3 +256,11 @@ def test_the_command_loads_no_dagster_and_prints_no_warnings(root: Path) -> None
                             "SELECT n_name FROM silver.nation"], capture_output=True, text=True, timeout=120)
     assert entry.returncode == 0, entry.stderr
     assert "ARGENTINA" in entry.stdout and entry.stderr.strip() == "2 rows"
+
+
+def test_run_summary_counts_rows_of_every_catalogued_table(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lakehouse.summary import table_rows
+
+    monkeypatch.setenv("LAKEHOUSE_ROOT", str(root))
+    monkeypatch.delenv("LAKEHOUSE_ENV", raising=False)
+    assert table_rows() == {"bronze.orders": 3, "silver.nation": 2, "silver.orders": 3}
