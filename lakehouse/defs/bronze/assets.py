@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import dagster as dg
 
 from glue_scripts.common.specs import BRONZE_SPECS, BronzeSpec
-from lakehouse.defs.bronze.checks import check_specs, evaluate, previous_partition_columns
+from lakehouse.defs.bronze.checks import (
+    check_specs, evaluate, evaluate_source_accounting, previous_partition_columns, source_accounting_specs,
+)
 from lakehouse.defs.common import (
     INGESTION_DAYS, OWNERS, RANGE_BACKFILL, combine_checks, day_range_args, range_metadata, results_by_day,
     run_with_transient_retry,
@@ -58,7 +60,7 @@ def build_bronze_asset(spec: BronzeSpec) -> dg.AssetsDefinition:
             "every source value kept as delivered, plus ingestion metadata (`_source_ref`, `_record_hash`, ...)."
         ),
         metadata={"dagster/table_name": f"bronze.{spec.name}", "glue_job": spec.job},
-        check_specs=check_specs(spec, key),
+        check_specs=[*check_specs(spec, key), *source_accounting_specs(spec, key)],
         backfill_policy=RANGE_BACKFILL,
         pool="glue",
     )
@@ -82,7 +84,8 @@ def build_bronze_asset(spec: BronzeSpec) -> dg.AssetsDefinition:
         for file in corrupt:
             context.log.warning(f"{spec.name}: quarantined unreadable file {file['path']}: {file['reason']}")
         catalog.refresh(context, "bronze", spec.name, table_uri)
-        checks = {day: evaluate(spec, key, result, previous if i == 0 else previous_partition_columns(table_uri, day))
+        checks = {day: [*evaluate(spec, key, result, previous if i == 0 else previous_partition_columns(table_uri, day)),
+                        *evaluate_source_accounting(spec, key, result)]
                   for i, (day, result) in enumerate(by_day.items())}
         return dg.MaterializeResult(
             metadata={
