@@ -59,9 +59,12 @@ def outside_query(url: str, table: str, columns: tuple[str, ...]) -> str:
 
 
 def counts_query(url: str, table: str, start: str, end: str) -> str:
-    """The source's own counts: the window's rows, rows up to the window's end, and rows outside every window."""
+    """The source's own counts: the window's rows, rows up to the window's end, and rows outside every window.
+
+    Each is COALESCEd: SQLite types a NULL SUM (an empty table) as NULL, which Spark's JDBC reader cannot read.
+    """
     ok = canonical(url)
-    return (f"(SELECT SUM(CASE WHEN {ok} AND {VERSION_COLUMN} >= '{start}' AND {VERSION_COLUMN} < '{end}' "
-            f"THEN 1 ELSE 0 END) AS in_window, "
-            f"SUM(CASE WHEN {ok} AND {VERSION_COLUMN} < '{end}' THEN 1 ELSE 0 END) AS through_window, "
-            f"SUM(CASE WHEN {ok} THEN 0 ELSE 1 END) AS outside FROM {table}) AS cnt")
+    sums = {"in_window": f"{ok} AND {VERSION_COLUMN} >= '{start}' AND {VERSION_COLUMN} < '{end}'",
+            "through_window": f"{ok} AND {VERSION_COLUMN} < '{end}'", "outside": f"NOT {ok}"}
+    cols = ", ".join(f"COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS {name}" for name, cond in sums.items())
+    return f"(SELECT {cols} FROM {table}) AS cnt"

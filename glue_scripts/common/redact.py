@@ -54,6 +54,11 @@ def redact(text: Any, env: Mapping[str, str] | None = None) -> str:
     return out
 
 
+def carries_secret(text: str, env: Mapping[str, str] | None = None) -> bool:
+    """True when `text` holds something redact() would mask (a URL password, a token parameter, a secret value)."""
+    return redact(text, env) != text
+
+
 def redact_args(args: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dict[str, str]:
     """Job arguments fit to print: a secret-named argument's value masked, every other value redacted."""
     return {k: MASK if is_secret_name(k) else redact(v, env) for k, v in args.items()}

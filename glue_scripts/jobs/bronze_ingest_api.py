@@ -13,6 +13,7 @@ from glue_scripts.common.api_client import ApiClient
 from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, write_bronze
 from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
+from glue_scripts.common.redact import redact
 
 JOB = "bronze_ingest_api"
 PATHS = {"customers": "/v1/customers"}
@@ -36,7 +37,7 @@ def ingest(spark: SparkSession, job: BronzeArgs, client: ApiClient, limit: int) 
     rows = [tuple(r.get(n) for n in names[:-1]) + (cursor,) for cursor, r in records]
     raw = spark.createDataFrame(rows, schema)
     bronze = job.stamp(raw, F.col(PAGE))
-    ref = f"GET {client.base_url.rstrip('/')}{path} updated_since={start} updated_until={end}, {pages} page(s)"
+    ref = redact(f"GET {client.base_url.rstrip('/')}{path} updated_since={start} updated_until={end}, {pages} page(s)")
     return write_bronze(bronze, job, source_rows=len(records), source_ref=ref)
 
 

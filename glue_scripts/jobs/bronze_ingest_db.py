@@ -128,13 +128,22 @@ def ingest(spark: SparkSession, job: BronzeArgs, url: str, props: dict[str, str]
             "bronze_rows_seen": before + result["rows"] + later}
 
 
+def source_url(args: dict[str, str]) -> str:
+    """The JDBC URL: `--jdbc_url`, or the value of the variable `--jdbc_url_env` names (a URL with credentials)."""
+    env = args.get("jdbc_url_env")
+    if args.get("jdbc_url") or not env:
+        return require(args, "jdbc_url")[0]
+    if not os.environ.get(env):
+        raise ValueError(f"--jdbc_url_env names {env}, which is not set")
+    return os.environ[env]
+
+
 def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
     """Ingest `--table` (db__orders|db__lineitem) for `--ingestion_date` (through `--ingestion_date_end`) from
-    `--jdbc_url` into `--bronze_path`, one watermark window per day; an unreachable source is tried
+    `--jdbc_url` (or `--jdbc_url_env`) into `--bronze_path`, one watermark window per day; an unreachable source is tried
     `--db_max_attempts` times (default 3) with jittered backoff from `--db_backoff_seconds` (default 2)."""
     bronze_args(args, JOB)
-    (url,) = require(args, "jdbc_url")
-    bare, props = jdbc_properties(url, args)
+    bare, props = jdbc_properties(source_url(args), args)
     attempts, backoff = int(args.get("db_max_attempts", "3")), float(args.get("db_backoff_seconds", "2"))
     return over_days(args, lambda day: ingest(spark, bronze_args(day, JOB), bare, props, attempts, backoff))
 

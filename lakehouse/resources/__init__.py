@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import dagster as dg
@@ -16,8 +17,10 @@ from lakehouse.resources.query import BotoAthena, DuckDBAthena, QueryEngine, Que
 from lakehouse.resources.snowflake import FakesnowResource, LakehouseSnowflake
 from lakehouse.resources.sources import SourceSystems
 from lakehouse.resources.warehouse import Warehouse
+from glue_scripts.common.redact import carries_secret
 from lakehouse.settings import LAYERS, Settings
 
+DB_URL_ENV = "LAKEHOUSE_DB_URL"
 RESOURCE_KEYS: tuple[str, ...] = ("warehouse", "glue", "catalog", "athena", "snowflake", "sources", "io_manager", "metrics")
 
 __all__ = [
@@ -26,13 +29,21 @@ __all__ = [
 ]
 
 
+def _db_url(settings: Settings) -> str:
+    """The database URL as resource config: a URL carrying credentials stays an `EnvVar`, so that Dagster
+    stores only the variable's name (in run and job snapshots), never its value."""
+    if carries_secret(settings.db_url) and os.environ.get(DB_URL_ENV) == settings.db_url:
+        return dg.EnvVar(DB_URL_ENV)
+    return settings.db_url
+
+
 def build_resources(settings: Settings) -> dict[str, Any]:
     """The resource dict for a profile; keys are identical across profiles, implementations are not."""
     warehouse = Warehouse(
         **{layer: settings.uri(layer) for layer in LAYERS}, kms_key_id=settings.kms_key_id
     )
     sources = SourceSystems(
-        db_url=settings.db_url,
+        db_url=_db_url(settings),
         db_user=settings.db_user,
         api_url=settings.api_url,
         api_token_env=settings.api_token_env,
