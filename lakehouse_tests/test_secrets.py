@@ -58,11 +58,14 @@ def materialize(instance: dg.DagsterInstance, db_url: str, selection: list[dg.As
 
 
 def stored_text(home: Path, instance: dg.DagsterInstance, run_ids: list[str]) -> str:
-    """Everything the instance holds for the runs: its files' bytes, every event, each run's config and tags."""
+    """Everything the instance holds for the runs: its files' bytes, every event, each run's config and tags, and
+    the job and execution plan snapshots (stored compressed, so the files' bytes alone would not show them)."""
     parts = [path.read_bytes().decode("utf-8", "replace") for path in home.rglob("*") if path.is_file()]
     for run_id in run_ids:
         run = instance.get_run_by_id(run_id)
-        parts += [serialize_value(run.run_config), serialize_value(run.tags)]
+        parts += [serialize_value(run.run_config), serialize_value(run.tags),
+                  serialize_value(instance.get_job_snapshot(run.job_snapshot_id)),
+                  serialize_value(instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id))]
         parts += [serialize_value(entry) for entry in instance.all_logs(run_id)]
     return "\n".join(parts)
 
