@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
+from glue_scripts.common.redact import carries_secret
 from glue_scripts.common.session import local_spark_conf
 from lakehouse.resources.catalog import Catalog, GlueCatalog, LocalCatalog, TableEntry
 from lakehouse.resources.io_manager import ParquetIOManager
@@ -17,7 +18,6 @@ from lakehouse.resources.query import BotoAthena, DuckDBAthena, QueryEngine, Que
 from lakehouse.resources.snowflake import FakesnowResource, LakehouseSnowflake
 from lakehouse.resources.sources import SourceSystems
 from lakehouse.resources.warehouse import Warehouse
-from glue_scripts.common.redact import carries_secret
 from lakehouse.settings import LAYERS, Settings
 
 DB_URL_ENV = "LAKEHOUSE_DB_URL"
