@@ -13,10 +13,16 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from glue_scripts.common.rawjson import loads_raw, raw_value
+from glue_scripts.common.redact import redact
+from glue_scripts.common.transient import TransientSourceError
 
 
 class ApiError(RuntimeError):
-    """A request that failed for good; the message names the source, the URL and the cause."""
+    """A request that failed for good; the message names the source, the URL (redacted) and the cause."""
+
+
+class ApiUnavailableError(ApiError, TransientSourceError):
+    """Every attempt hit a rate limit, a 5xx or a connection failure: worth retrying the whole run later."""
 
 
 class _Retryable(Exception):
@@ -67,21 +73,22 @@ class ApiClient:
                 url, params=params, headers={"Authorization": f"Bearer {self.token}"}, timeout=self.timeout
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+            raise _Retryable(redact(f"{type(exc).__name__}: {exc}")) from exc
         status = response.status_code
         if status == 429:
             raise _Retryable("429 Too Many Requests", parse_retry_after(response.headers.get("Retry-After")))
         if status >= 500:
-            raise _Retryable(f"{status} {response.reason}: {response.text[:200]}")
+            raise _Retryable(redact(f"{status} {response.reason}: {response.text[:200]}"))
         if status >= 400:
-            raise ApiError(f"{self.source}: GET {response.url} returned {status} {response.reason}: {response.text[:200]}")
+            raise ApiError(redact(f"{self.source}: GET {response.url} returned {status} {response.reason}: {response.text[:200]}"))
         try:
             return loads_raw(response.text)
         except ValueError as exc:
-            raise ApiError(f"{self.source}: GET {response.url} returned a body that is not JSON: {exc}") from exc
+            raise ApiError(redact(f"{self.source}: GET {response.url} returned a body that is not JSON: {exc}")) from exc
 
     def get_json(self, path: str, params: dict[str, Any]) -> Any:
-        """GET `path` with `params`; JSON numbers come back as their text. Raises ApiError when it gives up."""
+        """GET `path` with `params`; JSON numbers come back as their text. Raises ApiError on a 4xx or a bad body,
+        ApiUnavailableError (transient) when every attempt was throttled, failed with a 5xx or could not connect."""
         url = f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
@@ -94,7 +101,9 @@ class ApiClient:
             return retrying(self._attempt, url, params)
         except _Retryable as exc:
             shown = requests.Request("GET", url, params=params).prepare().url
-            raise ApiError(f"{self.source}: GET {shown} failed after {self.max_attempts} attempts: {exc}") from exc
+            raise ApiUnavailableError(
+                redact(f"{self.source}: GET {shown} failed after {self.max_attempts} attempts: {exc}")
+            ) from None
 
     def pages(
         self, path: str, params: dict[str, Any], limit: int = 1000
@@ -106,11 +115,11 @@ class ApiClient:
             query = {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
             body = self.get_json(path, query)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise ApiError(f"{self.source}: GET {path} returned no 'data' list (cursor {cursor!r})")
+                raise ApiError(redact(f"{self.source}: GET {path} returned no 'data' list (cursor {cursor!r})"))
             yield cursor, [{k: raw_value(v) for k, v in record.items()} for record in body["data"]]
             cursor = body.get("next_cursor")
             if cursor is None:
                 return
             if cursor in seen:
-                raise ApiError(f"{self.source}: GET {path} repeated cursor {cursor!r}; pagination would not end")
+                raise ApiError(redact(f"{self.source}: GET {path} repeated cursor {cursor!r}; pagination would not end"))
             seen.add(cursor)

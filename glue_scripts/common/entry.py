@@ -10,6 +10,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from glue_scripts.common.locks import run_exclusive
+from glue_scripts.common.redact import redact, redact_value
 from glue_scripts.common.session import get_spark
 
 JobFn = Callable[[SparkSession, dict[str, str]], dict[str, Any]]
@@ -54,7 +55,7 @@ def main(run: JobFn, argv: Sequence[str] | None = None) -> dict[str, Any]:
     spark = get_spark()
     if not any(name in args for name in PIPES_ARGS):
         result = run_exclusive(run, spark, args)
-        print(json.dumps(result, default=str))
+        print(redact(json.dumps(result, default=str)))
         return result
     import boto3
     from dagster_pipes import PipesCliArgsParamsLoader, PipesS3ContextLoader, open_dagster_pipes
@@ -69,4 +70,6 @@ def main(run: JobFn, argv: Sequence[str] | None = None) -> dict[str, Any]:
 
 
 def _pipes_metadata(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, (int, float, str, bool)) else json.dumps(v, default=str) for k, v in result.items()}
+    """The job's result as Pipes metadata: scalars as they are, the rest as JSON, every string redacted."""
+    return {k: v if isinstance(v, (int, float, bool)) else redact(v if isinstance(v, str) else json.dumps(redact_value(v), default=str))
+            for k, v in result.items()}

@@ -16,6 +16,7 @@ from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
 from glue_scripts.common.names import UNUSABLE_KEY, shape
 from glue_scripts.common.records import CORRUPT, DEFECTS
+from glue_scripts.common.redact import redact
 
 JOB = "bronze_ingest_api"
 PATHS = {"customers": "/v1/customers"}
@@ -55,7 +56,7 @@ def ingest(spark: SparkSession, job: BronzeArgs, client: ApiClient, limit: int) 
     rows = [tuple(r.get(n) for n in names[:-1]) + (cursor,) for cursor, r in records]
     raw = spark.createDataFrame(rows, schema)
     bronze = job.stamp(raw, F.col(PAGE))
-    ref = f"GET {client.base_url.rstrip('/')}{path} updated_since={start} updated_until={end}, {pages} page(s)"
+    ref = redact(f"GET {client.base_url.rstrip('/')}{path} updated_since={start} updated_until={end}, {pages} page(s)")
     return write_bronze(bronze, job, source_rows=len(records), source_ref=ref)
 
 

@@ -10,9 +10,10 @@ import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 from dagster_shared.record import replace
 
-from glue_scripts.common.api_client import ApiError
-from glue_scripts.jobs.bronze_ingest_db import SourceUnavailableError
+from glue_scripts.common.redact import redact
+from glue_scripts.common.transient import TransientSourceError
 from lakehouse.defs.columns import COLUMN_DESCRIPTIONS
+from lakehouse.resources.glue import GlueJobRunFailed
 
 T = TypeVar("T")
 
@@ -34,17 +35,28 @@ def retry_delay(attempt: int, base: float = BASE_DELAY_SECONDS) -> float:
     return base * 2**attempt * random.uniform(0.5, 1.5)
 
 
+def is_transient(error: BaseException) -> bool:
+    """True for a transient source failure: raised in this process, or reported by a failed Glue run's message."""
+    if isinstance(error, GlueJobRunFailed):
+        return error.transient
+    return isinstance(error, (TransientSourceError, ConnectionError, TimeoutError))
+
+
 def run_with_transient_retry(context: dg.AssetExecutionContext, call: Callable[[], T]) -> T:
-    """Run `call`; on a transient source failure (rate limit, 5xx, unreachable) ask Dagster to retry the step
-    with exponential backoff and jitter. Anything else (bad configuration, bad data) fails at once."""
+    """Run `call`; on a transient source failure (rate limit, 5xx, unreachable), in process or inside a Glue run,
+    ask Dagster to retry the step with exponential backoff and jitter. Anything else (bad configuration, bad
+    data) fails at once."""
     try:
         return call()
-    except (ApiError, SourceUnavailableError, ConnectionError, TimeoutError) as error:
+    except Exception as error:
+        if not is_transient(error):
+            raise
         attempt = context.retry_number
         if attempt >= MAX_RETRIES:
             raise
         wait = retry_delay(attempt, BASE_DELAY_SECONDS)
-        context.log.warning(f"transient failure (attempt {attempt + 1}/{MAX_RETRIES + 1}), retrying in {wait:.1f}s: {error}")
+        context.log.warning(f"transient failure (attempt {attempt + 1}/{MAX_RETRIES + 1}), retrying in {wait:.1f}s: "
+                            f"{redact(error)}")
         raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=wait) from error
 
 

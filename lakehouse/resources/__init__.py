@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 from lakehouse.settings import LAYERS, Settings
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from lakehouse.resources.sources import SourceSystems
     from lakehouse.resources.warehouse import Warehouse
 
+DB_URL_ENV = "LAKEHOUSE_DB_URL"
 RESOURCE_KEYS: tuple[str, ...] = ("warehouse", "glue", "catalog", "athena", "snowflake", "sources", "io_manager", "metrics")
 
 # Imported on first use, so that `lakehouse query` can load the query engine without Spark, fakesnow or Dagster.
@@ -57,6 +59,18 @@ def query_engine(settings: Settings) -> LocalAthena | BotoAthena:
     return BotoAthena.for_settings(settings)
 
 
+def _db_url(settings: Settings) -> Any:
+    """The database URL as resource config: a URL carrying credentials stays an `EnvVar`, so that Dagster
+    stores only the variable's name (in run and job snapshots), never its value."""
+    import dagster as dg
+
+    from glue_scripts.common.redact import carries_secret
+
+    if carries_secret(settings.db_url) and os.environ.get(DB_URL_ENV) == settings.db_url:
+        return dg.EnvVar(DB_URL_ENV)
+    return settings.db_url
+
+
 def build_resources(settings: Settings) -> dict[str, Any]:
     """The resource dict for a profile; keys are identical across profiles, implementations are not."""
     import dagster as dg
@@ -76,7 +90,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         **{layer: settings.uri(layer) for layer in LAYERS}, kms_key_id=settings.kms_key_id
     )
     sources = SourceSystems(
-        db_url=settings.db_url,
+        db_url=_db_url(settings),
         db_user=settings.db_user,
         api_url=settings.api_url,
         api_token_env=settings.api_token_env,

@@ -12,6 +12,8 @@ import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
 from glue_scripts.common.locks import DEFAULT_WAIT_SECONDS, run_exclusive
+from glue_scripts.common.redact import redact, redact_args
+from glue_scripts.common.transient import is_transient_message
 
 
 @dataclass(frozen=True)
@@ -47,15 +49,18 @@ class LocalGlueJobs(GlueJobs):
 
 
 class GlueJobRunFailed(dg.Failure):
-    """A Glue job run ended in a state other than SUCCEEDED; carries Glue's run id, state and error message."""
+    """A Glue job run ended in a state other than SUCCEEDED; carries Glue's run id, state and (redacted) error
+    message, and whether that message reports a transient source failure worth retrying the step for."""
 
     def __init__(self, job: str, run_id: str, state: str, message: str) -> None:
+        message = redact(message)
         super().__init__(
             description=f"Glue job {job} run {run_id} ended {state}: {message or 'no error message'}",
             metadata={"glue_job": job, "glue_job_run_id": run_id, "glue_job_run_state": state,
                       "glue_error_message": message},
         )
         self.job, self.run_id, self.state, self.message = job, run_id, state, message
+        self.transient = state == "FAILED" and is_transient_message(message)
 
 
 class _AttachingGlueClient:
@@ -168,4 +173,4 @@ def _decode(value: Any) -> Any:
 
 
 def _printable(args: dict[str, str]) -> str:
-    return " ".join(f"--{k} {v}" for k, v in sorted(args.items()))
+    return " ".join(f"--{k} {v}" for k, v in sorted(redact_args(args).items()))

@@ -9,6 +9,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from glue_scripts.common.redact import carries_secret
+
 _EMBEDDED: dict[str, str] = {}
 _LOCK = threading.Lock()
 
@@ -17,12 +19,21 @@ class SourceSystems(dg.ConfigurableResource):
     """Connection details for the database and API sources; secrets stay in environment variables."""
 
     db_url: str
+    db_url_env: str = "LAKEHOUSE_DB_URL"
     db_user: str = ""
     db_password_env: str = "LAKEHOUSE_DB_PASSWORD"
     api_url: str = ""
     api_token_env: str = "LAKEHOUSE_API_TOKEN"
     root: str = ""
     _url: str = PrivateAttr(default="")
+
+    def db_job_args(self) -> dict[str, str]:
+        """The database job's connection arguments: a URL carrying credentials is passed by the name of its
+        variable (`--jdbc_url_env`), so neither Glue's arguments nor any log line holds them."""
+        args = {"jdbc_url_env": self.db_url_env} if carries_secret(self.db_url) else {"jdbc_url": self.db_url}
+        if self.db_user:
+            args.update(jdbc_user=self.db_user, jdbc_password_env=self.db_password_env)
+        return args
 
     def api_base_url(self) -> str:
         """The API's base URL; with none configured, the embedded simulator serving the root's sources."""

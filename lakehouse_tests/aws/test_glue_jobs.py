@@ -5,6 +5,7 @@ tests see went through the whole aws path: the job definition and script deploye
 in S3, the script's report in CloudWatch Logs, its output in S3 under the security configuration's key.
 """
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,8 +18,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from glue_scripts.common.fs import filesystem_for
+from glue_scripts.common.specs import BRONZE_BY_NAME
+from lakehouse.defs import common
 from lakehouse.deploy import deploy_glue_jobs, job_names
 from lakehouse.resources import GlueJobs, build_resources
+from lakehouse.resources.glue import GlueJobRunFailed
 from lakehouse.settings import Settings, load_settings
 from lakehouse_tests.aws.conftest import SNOWFLAKE_ENV
 from lakehouse_tests.aws.glue_runner import LOG_GROUP, LocalGlueRunner, LocallyRunGlueJobs, locally_run_glue_jobs
@@ -187,3 +191,44 @@ def test_retried_step_waits_for_the_running_run_instead_of_starting_another(
     [materialization] = result.asset_materializations_for_node("bronze__files__nation")
     assert materialization.metadata["glue_job_run_id"].value == run["Id"]
     assert materialization.metadata["rows"].value == 3
+
+
+def test_a_run_failing_on_a_transient_source_error_is_retried_and_succeeds(
+    settings: Settings, runner: LocalGlueRunner, glue: LocallyRunGlueJobs, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(common, "BASE_DELAY_SECONDS", 0.01)
+    source = tmp_path / "source.sqlite"
+    args = {**job_args(settings, "db__orders"), "jdbc_url": f"jdbc:sqlite:{source}", "db_max_attempts": "1"}
+
+    def database_back_on_retry(context: dg.AssetExecutionContext) -> None:
+        """The first attempt's Glue run finds no database (unreachable); the retry finds it back."""
+        if context.retry_number:
+            with sqlite3.connect(source) as conn:
+                conn.execute(f"CREATE TABLE orders ({', '.join(c + ' TEXT' for c in BRONZE_BY_NAME['db__orders'].columns)})")
+
+    @dg.asset(key=["bronze", "db__orders"])
+    def orders(context: dg.AssetExecutionContext, glue: GlueJobs) -> dg.MaterializeResult:
+        database_back_on_retry(context)
+        run = common.run_with_transient_retry(context, lambda: glue.run(context, "bronze_ingest_db", args))
+        return dg.MaterializeResult(metadata={"glue_job_run_id": run.run_id, "rows": run.metadata["rows"]})
+
+    result = dg.materialize([orders], resources={"glue": glue})
+    assert result.success
+    assert [e.event_type_value for e in result.all_events].count("STEP_UP_FOR_RETRY") == 1
+    glue_runs = boto3.client("glue", region_name=settings.region, endpoint_url=settings.endpoint_url).get_job_runs(
+        JobName="lakehouse-bronze_ingest_db")["JobRuns"]
+    states = sorted(runner.get_job_run(JobName="lakehouse-bronze_ingest_db", RunId=r["Id"])["JobRun"]["JobRunState"]
+                    for r in glue_runs)
+    assert states == ["FAILED", "SUCCEEDED"]
+    [materialization] = result.asset_materializations_for_node("bronze__db__orders")
+    assert materialization.metadata["rows"].value == 0
+
+
+def test_a_failed_run_is_transient_only_when_its_message_says_so() -> None:
+    unreachable = GlueJobRunFailed("j", "r", "FAILED", "SourceUnavailableError: [transient] source db__orders unreachable")
+    assert common.is_transient(unreachable)
+    assert not common.is_transient(GlueJobRunFailed("j", "r", "FAILED", "ValueError: bad --table"))
+    assert not common.is_transient(GlueJobRunFailed("j", "r", "TIMEOUT", "[transient] but timed out"))
+    leaked = GlueJobRunFailed("j", "r", "FAILED", "at jdbc:postgresql://u:hunter22@h/db")
+    assert "hunter22" not in leaked.description and "hunter22" not in leaked.metadata["glue_error_message"].value

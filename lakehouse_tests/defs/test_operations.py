@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from glue_scripts.common.api_client import ApiError
+from glue_scripts.common.api_client import ApiUnavailableError
 from glue_scripts.common.session import get_spark
 from lakehouse.definitions import build_definitions
 from lakehouse.defs import common
@@ -37,7 +37,7 @@ class FlakyGlue(GlueJobs):
         previous = log.read_text().split() if log.exists() else []
         log.write_text(" ".join([*previous, str(context.retry_number)]))
         if len(previous) < self.failures:
-            raise ApiError("api__customers: 503 Service Unavailable") if self.error == "transient" else ValueError("bad --table")
+            raise ApiUnavailableError("api__customers: 503 Service Unavailable") if self.error == "transient" else ValueError("bad --table")
         return GlueRun("glue-run-1", {"rows": 3, "source_rows": 3, "bytes": 10, "path": args["bronze_path"],
                                       "schema": [["r_regionkey", "string"]], "corrupt_files": []})
 

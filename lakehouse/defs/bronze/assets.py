@@ -34,9 +34,7 @@ def job_args(spec: BronzeSpec, days: Sequence[str], run_id: str, warehouse: Ware
     if spec.source in ("files", "logs"):
         args["landing_path"] = warehouse.uri("landing")
     elif spec.source == "db":
-        args["jdbc_url"] = sources.db_url
-        if sources.db_user:
-            args.update(jdbc_user=sources.db_user, jdbc_password_env=sources.db_password_env)
+        args.update(sources.db_job_args())
     elif spec.source == "api":
         args.update(api_url=sources.api_base_url(), api_token_env=sources.api_token_env)
     return args

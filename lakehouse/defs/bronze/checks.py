@@ -42,7 +42,7 @@ def check_specs(spec: BronzeSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     if spec.fmt == "log":
         specs.append(dg.AssetCheckSpec("parse_failure_rate_within_threshold", asset=key,
                                        description=f"At most {PARSE_FAILURE_THRESHOLD:.0%} of log lines fail to parse."))
-    return per_day(specs)
+    return per_day([*specs, *source_accounting_specs(spec, key)])
 
 
 def previous_partition_columns(table_uri: str, day: str) -> list[str] | None:
@@ -86,7 +86,7 @@ def evaluate(spec: BronzeSpec, key: dg.AssetKey, result: dict[str, Any], previou
             passed=rate <= PARSE_FAILURE_THRESHOLD,
             metadata={"parse_failures": failures, "rate": rate, "threshold": PARSE_FAILURE_THRESHOLD},
         ))
-    return results
+    return [*results, *evaluate_source_accounting(spec, key, result)]
 
 
 def landing_results(key: dg.AssetKey, result: dict[str, Any], rows: int) -> list[dg.AssetCheckResult]:
@@ -101,3 +101,28 @@ def landing_results(key: dg.AssetKey, result: dict[str, Any], rows: int) -> list
                             severity=dg.AssetCheckSeverity.WARN,
                             metadata={"unread": dg.MetadataValue.json(skipped), "count": len(skipped)}),
     ]
+# Database sources: every source row up to the partition's window end, outside-window rows included, is in bronze.
+SEEN_EVERY_SOURCE_ROW = "bronze_has_seen_every_source_row"
+
+
+def source_accounting_specs(spec: BronzeSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """The database tables' check that bronze holds every row the source holds, counted by the database itself."""
+    if spec.source != "db":
+        return []
+    return [dg.AssetCheckSpec(
+        SEEN_EVERY_SOURCE_ROW, asset=key,
+        description="The source's rows up to the partition's window end, plus its rows outside every watermark "
+                    "window (NULL or non-canonical `updated_at`), equal the rows bronze holds for them.",
+    )]
+
+
+def evaluate_source_accounting(spec: BronzeSpec, key: dg.AssetKey, result: dict[str, Any]) -> list[dg.AssetCheckResult]:
+    """The accounting check's result for one partition's job result (database tables only)."""
+    if spec.source != "db":
+        return []
+    source, seen = int(result.get("source_rows_total", -1)), int(result.get("bronze_rows_seen", -1))
+    return [dg.AssetCheckResult(
+        check_name=SEEN_EVERY_SOURCE_ROW, asset_key=key, passed=source == seen and source >= 0,
+        metadata={"source_rows_total": source, "bronze_rows_seen": seen, "missing": source - seen,
+                  "outside_window_rows": int(result.get("outside_window_rows", 0))},
+    )]

@@ -1,4 +1,4 @@
-"""bronze_ingest_db: watermark window over SQLite via JDBC, raw text kept, unreachable sources named."""
+"""bronze_ingest_db: watermark window over SQLite via JDBC, raw text kept, unreachable sources named and retried."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from pyspark.sql import SparkSession
 
 from glue_scripts.common.specs import BRONZE_BY_NAME, BRONZE_METADATA_COLUMNS
-from glue_scripts.jobs.bronze_ingest_db import SourceUnavailableError, redact, run
+from glue_scripts.common.transient import is_transient_message
+from glue_scripts.jobs.bronze_ingest_db import SourceQueryError, SourceUnavailableError, run
 from lakehouse_tests.glue_scripts.helpers import job_args, read_partition
 
 COLUMNS = BRONZE_BY_NAME["db__orders"].columns
@@ -52,18 +53,29 @@ def test_watermark_window_and_raw_values(spark: SparkSession, tmp_path: Path) ->
 
 def test_missing_sqlite_database_names_the_source(spark: SparkSession, tmp_path: Path) -> None:
     url = f"jdbc:sqlite:{tmp_path / 'nowhere' / 'source.sqlite'}"
-    with pytest.raises(SourceUnavailableError, match="db__orders"):
-        run(spark, job_args(tmp_path, "db__orders", jdbc_url=url))
+    with pytest.raises(SourceUnavailableError, match="db__orders") as err:
+        run(spark, job_args(tmp_path, "db__orders", jdbc_url=url, db_backoff_seconds="0"))
+    assert is_transient_message(str(err.value))
     assert not (tmp_path / "bronze" / "db__orders").exists()
+
+
+def test_a_query_the_database_refuses_is_not_transient(spark: SparkSession, tmp_path: Path) -> None:
+    url = _database(tmp_path / "source.sqlite", [])
+    with sqlite3.connect(tmp_path / "source.sqlite") as conn:
+        conn.execute("ALTER TABLE orders RENAME TO orders_old")
+    with pytest.raises(SourceQueryError, match="db__orders.*no such table") as err:
+        run(spark, job_args(tmp_path, "db__orders", jdbc_url=url, db_backoff_seconds="0"))
+    assert not is_transient_message(str(err.value))
 
 
 def test_unreachable_postgres_names_the_source_and_hides_password(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PG_SECRET", "s3cret-value")
-    args = job_args(tmp_path, "db__lineitem", jdbc_url="jdbc:postgresql://127.0.0.1:1/tpch?connectTimeout=2",
-                    jdbc_user="etl", jdbc_password_env="PG_SECRET")
+    args = job_args(tmp_path, "db__lineitem", jdbc_url="jdbc:postgresql://etl:url-secret@127.0.0.1:1/tpch?connectTimeout=2",
+                    jdbc_password_env="PG_SECRET", db_max_attempts="2", db_backoff_seconds="0")
     with pytest.raises(SourceUnavailableError, match="db__lineitem") as err:
         run(spark, args)
-    assert "127.0.0.1:1" in str(err.value) and "s3cret-value" not in str(err.value)
-    assert redact("jdbc:postgresql://u:pw@h/db?password=pw") == "jdbc:postgresql://u:***@h/db?password=***"
+    message = str(err.value)
+    assert "127.0.0.1:1" in message and "s3cret-value" not in message and "url-secret" not in message
+    assert err.value.__cause__ is None and is_transient_message(message)
