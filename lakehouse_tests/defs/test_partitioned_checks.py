@@ -31,6 +31,7 @@ class DayGlue(GlueJobs):
         """The per-day results the bronze job reports for the days of `args`."""
         days = [k for k in INGESTION_DAYS.get_partition_keys() if args["ingestion_date"] <= k <= args.get("ingestion_date_end", args["ingestion_date"])]
         by_day = {day: {"rows": 4 if day == self.short_day else 5, "source_rows": 5, "bytes": 10, "corrupt_files": [],
+                        "records_read": 4 if day == self.short_day else 5, "records_rejected": 0,
                         "path": f"{args['bronze_path']}/files__region/ingestion_date={day}",
                         "schema": [["r_regionkey", "string"]]} for day in days}
         return GlueRun("glue-run-1", by_day[days[0]] if len(days) == 1 else {"days": by_day})
