@@ -38,7 +38,7 @@ class FlakyGlue(GlueJobs):
         log.write_text(" ".join([*previous, str(context.retry_number)]))
         if len(previous) < self.failures:
             raise ApiUnavailableError("api__customers: 503 Service Unavailable") if self.error == "transient" else ValueError("bad --table")
-        return GlueRun("glue-run-1", {"rows": 3, "source_rows": 3, "bytes": 10, "path": args["bronze_path"],
+        return GlueRun("glue-run-1", {"rows": 3, "source_rows": 3, "records_read": 3, "records_rejected": 0, "bytes": 10, "path": args["bronze_path"],
                                       "schema": [["r_regionkey", "string"]], "corrupt_files": []})
 
 
