@@ -1,4 +1,5 @@
-"""Silver's reads: bronze history of a key set, silver and quarantine with their partition, and pending key sets."""
+"""Silver's I/O: bronze history of a key set, silver and quarantine with their partition, partition rewrites and
+pending key sets."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from glue_scripts.common import spark_io, writer
 from glue_scripts.common.fs import filesystem_for, join
 from glue_scripts.common.specs import SilverSpec
 from glue_scripts.transforms.quality import read_table
-from glue_scripts.transforms.silver_merge import PARTITION, STATUS
-from glue_scripts.transforms.silver_standardize import conform_raw, parse, standardize
+from glue_scripts.transforms.silver_merge import PARTITION, QUARANTINE_LINEAGE, STATUS, quarantine_columns
+from glue_scripts.transforms.silver_standardize import conform_raw, parse, silver_columns, standardize
 
 PENDING = "_pending"
 PREFIX = "ingestion_date="
@@ -83,6 +84,29 @@ def read_held(spark: SparkSession, quarantine_table: str, spec: SilverSpec) -> D
         return None
     held = quarantine.where(F.col(STATUS) == "held").withColumn("_ingestion_date", F.col(PARTITION))
     return standardize(conform_raw(held, spec, (PARTITION, "_run_id")), spec, (PARTITION, "_run_id"))
+
+
+def write_silver(rows: DataFrame, kept: DataFrame | None, spec: SilverSpec, table: str, day: str) -> int:
+    """Write silver partition `day` from its kept rows and its new rows; return the bytes written."""
+    columns, pk = list(silver_columns(spec)), list(spec.primary_key)
+    rows = rows.select(*columns) if kept is None else kept.select(*columns).unionByName(rows.select(*columns))
+    return int(spark_io.write_partition(rows.sortWithinPartitions(*pk), table, f"ingestion_date={day}")["bytes"])
+
+
+def kept_quarantine(old_q: DataFrame, old_held: DataFrame | None, day: str) -> DataFrame:
+    """Quarantine partition `day` without the held rows of the keys being settled again."""
+    rows = old_q.where(F.col(PARTITION) == day)
+    if old_held is None:
+        return rows
+    drop = old_held.where(F.col(PARTITION) == day).select(*QUARANTINE_LINEAGE).withColumn(STATUS, F.lit("held"))
+    return rows.join(drop, [*QUARANTINE_LINEAGE, STATUS], "left_anti")
+
+
+def write_quarantine(rows: DataFrame, kept: DataFrame | None, spec: SilverSpec, table: str, day: str) -> None:
+    """Write quarantine partition `day` from its kept rows and its new rejected and held rows."""
+    columns = list(quarantine_columns(spec))
+    rows = rows.select(*columns) if kept is None else kept.select(*columns).unionByName(rows.select(*columns))
+    spark_io.write_partition(rows, table, f"ingestion_date={day}")
 
 
 def pending_names(silver_table: str) -> list[str]:

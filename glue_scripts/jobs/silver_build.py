@@ -38,7 +38,7 @@ from glue_scripts.transforms import silver_web as web
 from glue_scripts.transforms.bronze import schema_of, window
 from glue_scripts.transforms.quality import read_table, table_quality
 from glue_scripts.transforms.silver_merge import (
-    PARTITION, QUARANTINE_LINEAGE, STATUS, STATUSES, affected_keys, keep_run_ids, quarantine_columns, quarantine_rows,
+    PARTITION, QUARANTINE_LINEAGE, STATUS, STATUSES, affected_keys, keep_run_ids, quarantine_rows,
     reconciliation, rule_counts, settle,
 )
 from glue_scripts.transforms.silver_standardize import RULES_COL, conform_raw, silver_columns, standardize
@@ -94,15 +94,9 @@ def changes(old: DataFrame | None, new: DataFrame, on: list[str]) -> dict[tuple[
     else:
         old_rows = old.select(*on, F.col(PARTITION).alias("__day"))
         lost = old_rows.join(new_rows, [*on, "__day"], "left_anti").withColumn("__side", F.lit("lost"))
-        both = lost.unionByName(new_rows.join(old_rows, [*on, "__day"], "left_anti").withColumn("__side", F.lit("gained")))
+        gained = new_rows.join(old_rows, [*on, "__day"], "left_anti").withColumn("__side", F.lit("gained"))
+        both = lost.unionByName(gained)
     return {(r["__side"], r["__day"]): int(r["count"]) for r in both.groupBy("__side", "__day").count().collect()}
-
-
-def _write_silver(rows: DataFrame, kept: DataFrame | None, spec: SilverSpec, table: str, day: str) -> int:
-    """Write silver partition `day` from its kept rows and its new rows; return the bytes written."""
-    columns, pk = list(silver_columns(spec)), list(spec.primary_key)
-    rows = rows.select(*columns) if kept is None else kept.select(*columns).unionByName(rows.select(*columns))
-    return int(spark_io.write_partition(rows.sortWithinPartitions(*pk), table, f"ingestion_date={day}")["bytes"])
 
 
 def build_table(spark: SparkSession, spec: SilverSpec, job: SilverArgs) -> dict[str, Any]:
@@ -123,7 +117,7 @@ def build_table(spark: SparkSession, spec: SilverSpec, job: SilverArgs) -> dict[
     keys = keys.localCheckpoint(eager=True)
     silver_io.record_pending(keys, silver_table, job.day)
     merged = set(silver_io.days(silver_table)) - {job.day}
-    history = silver_io.bronze_history(spark, bronze_table, spec, keys, batch, merged)
+    history = silver_io.bronze_history(spark, bronze_table, spec, keys, batch, merged).localCheckpoint(eager=True)
     settled = settle(history, spec, refs).localCheckpoint(eager=True)
 
     old_rows = None if silver is None else silver.join(keys, pk, "left_semi").localCheckpoint(eager=True)
@@ -135,7 +129,8 @@ def build_table(spark: SparkSession, spec: SilverSpec, job: SilverArgs) -> dict[
     silver_days = sorted({d for _, d in moved} - {job.day}, reverse=True)
     q_days = sorted({d for _, d in held_moved} - {job.day}, reverse=True)
     before = 0 if silver is None else silver.count()
-    released = 0 if old_held is None else old_held.join(current, [*QUARANTINE_LINEAGE, "_ingestion_date"], "left_semi").count()
+    released = 0 if old_held is None else old_held.join(
+        current, [*QUARANTINE_LINEAGE, "_ingestion_date"], "left_semi").count()
     old_q = silver_io.read_partitioned(spark, quarantine_table)
     old_q = None if old_q is None else old_q.where(F.col(PARTITION).isin(job.day, *q_days))
     bad = quarantine_rows(settled.where((F.col(STATUS) == "held") | (F.col("_ingestion_date") == job.day)), spec)
@@ -145,16 +140,10 @@ def build_table(spark: SparkSession, spec: SilverSpec, job: SilverArgs) -> dict[
     written = 0
     for day in [*silver_days, job.day]:
         kept = None if silver is None else silver.where(F.col(PARTITION) == day).join(keys, pk, "left_anti")
-        written += _write_silver(current.where(F.col("_ingestion_date") == day), kept, spec, silver_table, day)
+        written += silver_io.write_silver(current.where(F.col("_ingestion_date") == day), kept, spec, silver_table, day)
     for day in [*q_days, job.day]:
-        new_q = bad.where(F.col("_ingestion_date") == day).select(*quarantine_columns(spec))
-        if day != job.day and old_q is not None:
-            old_day = old_q.where(F.col(PARTITION) == day)
-            if old_held is not None:
-                drop = old_held.where(F.col(PARTITION) == day).select(*QUARANTINE_LINEAGE).withColumn(STATUS, F.lit("held"))
-                old_day = old_day.join(drop, on_q, "left_anti")
-            new_q = old_day.select(*quarantine_columns(spec)).unionByName(new_q)
-        spark_io.write_partition(new_q, quarantine_table, f"ingestion_date={day}")
+        kept_q = None if old_q is None or day == job.day else silver_io.kept_quarantine(old_q, old_held, day)
+        silver_io.write_quarantine(bad.where(F.col("_ingestion_date") == day), kept_q, spec, quarantine_table, day)
     silver_io.clear_pending(silver_table, [*pending, job.day])
 
     mine = settled.where(F.col("_ingestion_date") == job.day)
