@@ -136,7 +136,7 @@ def operations(rng: random.Random) -> list[tuple[Any, ...]]:
     return ops
 
 
-@pytest.mark.parametrize("seed", [12])
+@pytest.mark.parametrize("seed", [12, 8])
 def test_any_order_ends_at_the_from_scratch_merge(
     seed: int, tmp_path: Path, spark: SparkSession, one_shuffle_partition: None
 ) -> None:
