@@ -6,7 +6,8 @@ Transforms call two named functions whose meaning DuckDB and Spark would otherwi
   half away from zero, NULL for a zero count. DuckDB divides decimals in DOUBLE, so there it is integer
   arithmetic on HUGEINT; Spark divides decimals exactly.
 - `lakehouse_ordered_list(value, ordering)`: the group's non-null values as an array ordered by `ordering`.
-  sqlglot renders DuckDB's `list(v ORDER BY o)` as Spark's `collect_list(v)`, silently dropping the order.
+  sqlglot renders DuckDB's `list(v ORDER BY o)` as Spark's `collect_list(v)`, silently dropping the order; and
+  Spark's `collect_list` skips NULLs but keeps a struct holding one, DuckDB's `list` keeps NULLs.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def _decimal_avg(dialect: str, total: str, count: str, precision: int, scale: in
 
 def _ordered_list(dialect: str, value: str, ordering: str) -> str:
     if dialect == "spark":
-        return f"transform(array_sort(collect_list(named_struct('o', {ordering}, 'v', {value}))), x -> x.v)"
+        pair = f"CASE WHEN {value} IS NOT NULL THEN named_struct('o', {ordering}, 'v', {value}) END"
+        return f"transform(array_sort(collect_list({pair})), x -> x.v)"
     return f"list({value} ORDER BY {ordering}) FILTER (WHERE {value} IS NOT NULL)"
 
 

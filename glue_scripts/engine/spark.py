@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -9,6 +10,11 @@ from pyspark.sql import SparkSession
 
 from glue_scripts.common import spark_io
 from glue_scripts.engine.dialect import Columns, empty_select, render, typed_select
+
+
+def literal_path(path: str) -> str:
+    """A file path as Spark's reader takes it literally: Spark globs any path holding `{}[]*?\\`, so escape them."""
+    return re.sub(r"([\\{}\[\]*?])", r"\\\1", path)
 
 
 class SparkEngine:
@@ -28,7 +34,7 @@ class SparkEngine:
             return self.view(name, empty_select((*columns, *day)))
         extra = ("CAST(ingestion_date AS VARCHAR) AS ingestion_date",) if partitioned else ()
         raw = f"{self.prefix}_{name}_files"
-        self.spark.read.option("basePath", base_path).parquet(*files).createOrReplaceTempView(raw)
+        self.spark.read.option("basePath", base_path).parquet(*[literal_path(f) for f in files]).createOrReplaceTempView(raw)
         return self.view(name, typed_select(columns, raw, extra))
 
     def view(self, name: str, sql: str) -> str:

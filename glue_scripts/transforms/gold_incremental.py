@@ -90,7 +90,7 @@ def refresh_partials(engine: Engine, mart: Mart, silver_path: str, gold_path: st
 
 
 def from_partials(engine: Engine, mart: Mart, days: list[str], gold_path: str, inputs: dict[str, str]) -> str:
-    """SQL of the mart from the stored partials of `days` (summed to the partial keys), finished with its other inputs."""
+    """SQL of the mart from the stored partials of `days` summed to the partial keys, finished with its other inputs."""
     spec = _partials_of(mart)
     stored = register_table(engine, f"{mart.name}_stored", partials_path(gold_path, mart.name), spec.columns, days)
     measures = [name for name, _ in spec.columns if name not in spec.keys]

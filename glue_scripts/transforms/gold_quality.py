@@ -1,4 +1,4 @@
-"""Quality measures of a built gold mart: grain uniqueness, signs, and totals reconciled with silver (SQL, both engines)."""
+"""Quality measures of a built gold mart (SQL, either engine): grain uniqueness, signs, totals reconciled with silver."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def silver_reference(engine: Engine, inputs: dict[str, str]) -> dict[str, str]:
         row = engine.rows(f"""
             SELECT count(*) AS lineitems, CAST(sum(l_quantity) AS DECIMAL(25,2)) AS quantity,
                    CAST(sum({NET_PRICE}) AS DECIMAL(38,4)) AS net_revenue FROM {inputs['lineitem']} AS li""")[0]
-        reference.update({k: str(row[k] if row[k] is not None else 0) for k in ("lineitems", "quantity", "net_revenue")})
+        reference.update({k: str(row[k] if row[k] is not None else 0)
+                          for k in ("lineitems", "quantity", "net_revenue")})
     if "web_events" in inputs:
         reference["web_events"] = str(engine.rows(f"SELECT count(*) AS n FROM {inputs['web_events']} AS we")[0]["n"])
     return reference
@@ -62,7 +63,8 @@ def mart_quality(engine: Engine, name: str, mart: str, columns: Columns, grain: 
     numeric = measure_columns(columns, grain)
     negatives = "".join(f", sum(CASE WHEN {c} < 0 THEN 1 ELSE 0 END) AS neg_{c}" for c in numeric)
     row = engine.rows(f"""
-        SELECT count(*) AS rows_, (SELECT count(*) FROM (SELECT DISTINCT {', '.join(grain)} FROM {mart} AS ma) AS k) AS keys_
+        SELECT count(*) AS rows_,
+               (SELECT count(*) FROM (SELECT DISTINCT {', '.join(grain)} FROM {mart} AS ma) AS k) AS keys_
                {negatives} FROM {mart} AS ma""")[0]
     reconciliation = {
         measure: {"mart": str(totals.get(measure, 0)), "silver": reference.get(ref, "0"),

@@ -1,8 +1,8 @@
 """Gold transforms over the silver TPC-H tables, defined once as canonical SQL: relation names in, one mart's SQL out.
 
-A relation argument is a table name or a parenthesized subquery `(SELECT ...)`; the transform aliases it. Money stays decimal end
-to end: net amounts `l_extendedprice * (1 - l_discount)` are DECIMAL(32,4) per line, charges DECIMAL(38,6), and
-the job casts every mart column to its declared type. Joins to dimension tables are left joins, so a line whose
+A relation argument is a table name or a parenthesized subquery `(SELECT ...)`; the transform aliases it.
+Money stays decimal end to end: net amounts `l_extendedprice * (1 - l_discount)` are DECIMAL(32,4) per line,
+charges DECIMAL(38,6), and the job casts every mart column to its declared type. Joins to dimension tables are left joins, so a line whose
 order, customer, nation or part does not resolve keeps its revenue under a null attribute and every mart
 reconciles to the lineitem totals.
 """

@@ -19,7 +19,7 @@ from pyspark.sql import SparkSession
 
 from glue_scripts.common.fs import join
 from glue_scripts.common.writer import write_arrow
-from glue_scripts.engine.dialect import typed_select
+from glue_scripts.engine.dialect import render, typed_select
 from glue_scripts.engine.duck import DuckDBEngine
 from glue_scripts.engine.io import register_table
 from glue_scripts.jobs.gold_build import run
@@ -73,7 +73,7 @@ def _full_recompute(silver: Path, mart: str) -> pa.Table:
     try:
         inputs = [register_table(engine, t, join(str(silver), t), input_columns(t)) for t in definition.inputs]
         typed = typed_select(definition.columns, f"({definition.build(*inputs)}) AS m")
-        return engine.con.sql(f"SELECT * FROM ({typed})").to_arrow_table()
+        return engine.con.sql(render(typed, engine.name)).to_arrow_table()
     finally:
         engine.close()
 

@@ -61,9 +61,9 @@ def test_ordered_list_keeps_order_and_skips_nulls_on_both_engines(spark: SparkSe
 def test_file_names_are_data_and_unknown_engines_are_refused(spark: SparkSession, tmp_path: Path) -> None:
     folder = tmp_path / "odd"
     path = write_arrow(pa.table({"g": pa.array([7], pa.int32())}), str(folder), "ingestion_date=2024-01-01",
-                       file_name="it's a \\ file.parquet")
+                       file_name="it's [a] \\ file.parquet")
     for engine in _engines(spark):
-        table = engine.register("odd", str(folder), [f"{path}/it's a \\ file.parquet"], (("g", "int"),))
+        table = engine.register("odd", str(folder), [f"{path}/it's [a] \\ file.parquet"], (("g", "int"),))
         assert engine.rows(f"SELECT g, ingestion_date FROM {table} AS t") == [{"g": 7, "ingestion_date": "2024-01-01"}]
         engine.close()
     with pytest.raises(ValueError, match="unknown engine 'polars'"):
