@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,14 @@ from lakehouse.settings import Settings
 
 GLUE_SCRIPTS = Path(__file__).resolve().parents[1] / "glue_scripts"
 GLUE_VERSION = "5.0"
+# Pure-Python libraries the glue_scripts need beyond Glue's own (the gold SQL is rendered for Spark by sqlglot),
+# pinned to the version installed here, the one the tests ran.
+GLUE_PYTHON_MODULES: tuple[str, ...] = ("sqlglot",)
+
+
+def python_modules() -> str:
+    """The `--additional-python-modules` value: every module Glue installs for the jobs, pinned."""
+    return ",".join(f"{name}=={version(name)}" for name in GLUE_PYTHON_MODULES)
 
 
 def job_names() -> list[str]:
@@ -53,6 +62,7 @@ def deploy_glue_jobs(settings: Settings, max_concurrent_runs: int = 4) -> dict[s
             "Command": {"Name": "glueetl", "ScriptLocation": f"s3://{bucket}/{key}", "PythonVersion": "3"},
             "DefaultArguments": {
                 "--extra-py-files": f"s3://{bucket}/{base}/glue_scripts.zip",
+                "--additional-python-modules": python_modules(),
                 "--enable-metrics": "true",
                 "--enable-continuous-cloudwatch-log": "true",
                 "--job-bookmark-option": "job-bookmark-disable",

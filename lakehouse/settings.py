@@ -11,6 +11,7 @@ LAYERS: tuple[str, ...] = ("landing", "bronze", "silver", "gold", "quarantine")
 PROFILES: tuple[str, ...] = ("local", "aws")
 DEFAULT_ROOT = ".lakehouse"
 DEFAULT_API_TOKEN_ENV = "LAKEHOUSE_API_TOKEN"
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
 
 class SettingsError(ValueError):
@@ -34,6 +35,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LAKEHOUSE_DB_URL", "both", False, "SQLite under the root", "Database source, `jdbc:sqlite:<path>` or `jdbc:postgresql://host:port/db`."),
     Variable("LAKEHOUSE_DB_USER", "both", False, "", "Database source user (PostgreSQL)."),
     Variable("LAKEHOUSE_DB_PASSWORD", "both", False, "", "Database source password; read by the job from the environment, never logged."),
+    Variable("LAKEHOUSE_ENGINE", "local", False, "duckdb", "Engine of the local gold jobs: `duckdb` or `spark` (silver and bronze run on Spark for now; the aws profile always runs Spark on Glue)."),
     Variable("LAKEHOUSE_API_URL", "both", False, "embedded simulator", "CRM API base URL; locally an in-process simulator starts when unset."),
     Variable(DEFAULT_API_TOKEN_ENV, "both", False, "local-dev-token", "Bearer token for the CRM API."),
     Variable("LAKEHOUSE_LANDING_BUCKET", "aws", True, "", "S3 bucket (optionally `bucket/prefix`) of the landing zone."),
@@ -92,6 +94,7 @@ class Settings:
     snowflake_storage_integration: str = ""
     snowflake_gold_stage: str = ""
     endpoint_url: str = ""
+    engine: str = "spark"
 
     @property
     def is_aws(self) -> bool:
@@ -123,7 +126,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "snowflake_database": env.get("SNOWFLAKE_DATABASE") or "LAKEHOUSE",
     }
     if profile == "local":
-        return Settings(profile="local", layer_uris={layer: str(root / layer) for layer in LAYERS}, **common)
+        engine = env.get("LAKEHOUSE_ENGINE", "").strip() or "duckdb"
+        if engine not in ENGINES:
+            raise SettingsError(f"LAKEHOUSE_ENGINE must be one of {', '.join(ENGINES)}, not {engine!r}")
+        return Settings(profile="local", layer_uris={layer: str(root / layer) for layer in LAYERS}, engine=engine,
+                        **common)
     missing = [v.name for v in VARIABLES if v.profile == "aws" and v.required and not env.get(v.name)]
     if missing:
         raise SettingsError(

@@ -100,3 +100,12 @@ def test_crawler_settings_reach_the_catalog_and_bad_values_are_refused() -> None
         load_settings({**AWS_ENV, "LAKEHOUSE_GLUE_RUN_CRAWLERS": "sometimes"})
     with pytest.raises(SettingsError, match="LAKEHOUSE_GLUE_CRAWLER_TIMEOUT_SECONDS must be"):
         load_settings({**AWS_ENV, "LAKEHOUSE_GLUE_CRAWLER_TIMEOUT_SECONDS": "soon"})
+
+
+def test_engine_is_chosen_locally_and_always_spark_on_aws(tmp_path) -> None:
+    local = {"LAKEHOUSE_ROOT": str(tmp_path)}
+    assert build_definitions(load_settings(local)).resources["glue"].engine == "duckdb"
+    assert build_definitions(load_settings({**local, "LAKEHOUSE_ENGINE": "spark"})).resources["glue"].engine == "spark"
+    assert build_definitions(load_settings({**AWS_ENV, "LAKEHOUSE_ENGINE": "duckdb"})).resources["glue"].engine == "spark"
+    with pytest.raises(SettingsError, match="LAKEHOUSE_ENGINE must be one of duckdb, spark, not 'polars'"):
+        load_settings({**local, "LAKEHOUSE_ENGINE": "polars"})

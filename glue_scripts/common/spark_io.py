@@ -1,15 +1,13 @@
-"""Spark side of the one write path: write a DataFrame to staging, then commit it whole."""
+"""Spark side of the one write path: write a DataFrame to staging, then commit it whole (`parquet_stats` lives in writer)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 
 from glue_scripts.common import writer
-from glue_scripts.common.fs import filesystem_for
+from glue_scripts.common.writer import parquet_stats
 
 
 def write_partition(
@@ -27,18 +25,3 @@ def write_partition(
         writer.abort(write)
         raise
     return {**stats, "path": write.final_path}
-
-
-def parquet_stats(path: str) -> dict[str, int]:
-    """Rows (from footers, no data read), bytes and file count of the Parquet files under `path`."""
-    fs, root = filesystem_for(path)
-    infos = [
-        i
-        for i in fs.get_file_info(pafs.FileSelector(root, allow_not_found=True, recursive=True))
-        if i.is_file and i.base_name.endswith(".parquet") and not i.base_name.startswith((".", "_"))
-    ]
-    rows = 0
-    for info in infos:
-        with fs.open_input_file(info.path) as handle:
-            rows += pq.ParquetFile(handle).metadata.num_rows
-    return {"rows": rows, "bytes": sum(i.size for i in infos), "files": len(infos)}

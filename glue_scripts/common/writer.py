@@ -158,11 +158,34 @@ def _commit_object_store(fs: pafs.FileSystem, staging: str, final: str) -> None:
     fs.delete_dir_contents(staging, missing_dir_ok=True)
 
 
-def write_arrow(table: pa.Table, table_path: str, partition: str, file_name: str = "part-00000.parquet") -> str:
-    """Write an Arrow table as one partition through the staged swap; return the final folder."""
+def write_arrow(table: pa.Table, table_path: str, partition: str, file_name: str = "part-00000.parquet",
+                sidecars: dict[str, bytes] | None = None) -> str:
+    """Write an Arrow table (and any `_`-named `sidecars` files) as one partition through the staged swap;
+    return the final folder."""
     write = begin(table_path, partition)
     fs, staging = filesystem_for(write.staging_path)
-    fs.create_dir(staging, recursive=True)
-    pq.write_table(table, staging + "/" + file_name, filesystem=fs, compression="zstd")
-    commit(write)
+    try:
+        fs.create_dir(staging, recursive=True)
+        pq.write_table(table, staging + "/" + file_name, filesystem=fs, compression="zstd")
+        for name, content in (sidecars or {}).items():
+            write_sidecar(write, name, content)
+        commit(write)
+    except BaseException:
+        abort(write)
+        raise
     return write.final_path
+
+
+def parquet_stats(path: str) -> dict[str, int]:
+    """Rows (from footers, no data read), bytes and file count of the Parquet files under `path`."""
+    fs, root = filesystem_for(path)
+    infos = [
+        i
+        for i in fs.get_file_info(pafs.FileSelector(root, allow_not_found=True, recursive=True))
+        if i.is_file and i.base_name.endswith(".parquet") and not i.base_name.startswith((".", "_"))
+    ]
+    rows = 0
+    for info in infos:
+        with fs.open_input_file(info.path) as handle:
+            rows += pq.ParquetFile(handle).metadata.num_rows
+    return {"rows": rows, "bytes": sum(i.size for i in infos), "files": len(infos)}

@@ -1,7 +1,9 @@
 """Glue job gold_build: rebuild one gold mart from the current silver tables, in one atomic swap.
 
-Additive marts are summed from per-silver-partition partials of which only the stale ones are recomputed
-(`glue_scripts/transforms/gold_incremental.py`); the others are a full recompute.
+The engine (`--engine duckdb|spark`, default spark; Glue always runs spark) is chosen here, once, and passed
+down; the marts are SQL defined once (`glue_scripts/transforms/gold*.py`). Additive marts are summed from
+per-silver-partition partials of which only the stale ones are recomputed (`gold_incremental.py`); the others
+are a full recompute. Every mart column is cast to its declared type, so both engines write the same schema.
 
 The mart folder `<gold_path>/<mart>/` is written as a partition of `<gold_path>`, so its staging and
 trash folders sit in `<gold_path>/_staging` and `<gold_path>/_trash`, outside the folder being swapped.
@@ -13,29 +15,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
-
-from glue_scripts.common import spark_io
 from glue_scripts.common.days import ingestion_days
 from glue_scripts.common.entry import main, require
 from glue_scripts.common.fs import join
+from glue_scripts.engine import Engine, make_engine
+from glue_scripts.engine.dialect import typed_select
+from glue_scripts.engine.io import folder_files, partition_files, register_table
 from glue_scripts.transforms import gold_incremental
-from glue_scripts.transforms.bronze import schema_of
-from glue_scripts.transforms.gold import MARTS_BY_NAME, input_schema, mart_names, measure_totals
-from glue_scripts.transforms.gold_quality import latest_day, mart_quality, silver_reference
-from glue_scripts.transforms.quality import read_table
+from glue_scripts.transforms.gold import MARTS_BY_NAME, input_columns, mart_names
+from glue_scripts.transforms.gold_quality import mart_quality, measure_totals, silver_reference
 
 JOB = "gold_build"
 
 
-def read_silver(spark: SparkSession, silver_path: str, table: str) -> DataFrame:
-    """The current rows of a silver table (union of its partitions), or an empty frame of its schema."""
-    df = read_table(spark, join(silver_path, table))
-    return df if df is not None else spark.createDataFrame([], input_schema(table))
+def latest_day(table_path: str) -> str | None:
+    """The newest `ingestion_date` partition holding data files of a silver table, None when it has none."""
+    return max(partition_files(table_path), default=None)
 
 
-def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
-    """Rebuild `--mart` from `--silver_path` into `<gold_path>/<mart>/`; the date and run id only label it.
+def build(engine: Engine, args: dict[str, str]) -> dict[str, Any]:
+    """Rebuild `--mart` from `--silver_path` into `<gold_path>/<mart>/` on `engine`; the date and run id only label it.
 
     A mart reflects the current silver, so a range of ingestion dates (`--ingestion_date` through
     `--ingestion_date_end`) is built once, as of its last day.
@@ -46,24 +45,35 @@ def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
         raise ValueError(f"{JOB} does not build mart {name!r}; expected one of {mart_names()}")
     days = ingestion_days(args)
     mart = MARTS_BY_NAME[name]
-    inputs = {t: read_silver(spark, silver_path, t) for t in mart.inputs}
-    df, recompute = gold_incremental.build(spark, name, inputs, silver_path, gold_path)
-    ordered = df.repartition(1).sortWithinPartitions(*mart.grain)
-    stats = spark_io.write_partition(ordered, gold_path, name)
-    written = spark.read.parquet(stats["path"])
-    totals = measure_totals(written, mart.grain)
-    silver_days = {t: latest_day(frame) for t, frame in inputs.items()}
+    inputs = {t: register_table(engine, t, join(silver_path, t), input_columns(t)) for t in mart.inputs}
+    sql, recompute = gold_incremental.build(engine, name, inputs, silver_path, gold_path)
+    stats = engine.write(typed_select(mart.columns, f"({sql}) AS m"), gold_path, name, mart.grain)
+    written = engine.register(f"{name}_written", stats["path"], folder_files(stats["path"]), mart.columns,
+                              partitioned=False)
+    totals = measure_totals(engine, written, mart.columns, mart.grain)
+    silver_days = {t: latest_day(join(silver_path, t)) for t in mart.inputs}
     return {
         "mart": name,
         **stats,
-        "schema": schema_of(df),
+        "schema": [[n, kind] for n, kind in mart.columns],
         "totals": totals,
-        "quality": mart_quality(name, written, mart.grain, totals, silver_reference(inputs), silver_days),
+        "quality": mart_quality(engine, name, written, mart.columns, mart.grain, totals,
+                                silver_reference(engine, inputs), silver_days),
         "ingestion_date": day,
         "ingestion_date_end": days[-1],
         "run_id": run_id,
+        "engine": engine.name,
         **recompute,
     }
+
+
+def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
+    """The Glue entry point: pick the engine from `--engine` (default spark), build, release the engine."""
+    engine = make_engine(args.get("engine") or "spark", spark)
+    try:
+        return build(engine, args)
+    finally:
+        engine.close()
 
 
 if __name__ == "__main__":

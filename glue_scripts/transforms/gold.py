@@ -26,20 +26,17 @@ Full recompute, and why:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
-
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from glue_scripts.common.specs import SILVER_BY_NAME
+from glue_scripts.engine.dialect import Columns
 from glue_scripts.transforms import gold_sales, gold_web
 
 WEB_EVENTS = "web_events"
+MONEY = "decimal(25,2)"  # a sum of decimal(15,2)
+NET = "decimal(38,4)"  # a sum of net amounts, decimal(32,4) per line
+AVERAGE = "decimal(19,6)"  # Spark's avg of a decimal(15,2)
 
 
 @dataclass(frozen=True)
@@ -48,34 +45,56 @@ class Partials:
 
     source: str
     keys: tuple[str, ...]
-    # (source rows, extra group columns) -> rows per extra columns x `keys` with additive measures only
-    partial: Callable[[DataFrame, tuple[str, ...]], DataFrame]
-    # (partials summed to `keys`, the mart's other inputs in registry order) -> the mart
-    finish: Callable[..., DataFrame]
+    # every column of a partial (keys first) with its declared type; measures are summed to `keys`
+    columns: Columns
+    # (source relation, extra group columns) -> SQL of rows per extra columns x `keys` with additive measures only
+    partial: Callable[[str, tuple[str, ...]], str]
+    # (partials summed to `keys`, the mart's other input relations in registry order) -> SQL of the mart
+    finish: Callable[..., str]
     # bump when `partial` changes meaning, so every stored partial is recomputed
-    version: int = 1
+    version: int = 2
 
 
 @dataclass(frozen=True)
 class Mart:
-    """One gold mart: its silver inputs, grain (unique key columns), full build, and partials if incremental."""
+    """One gold mart: silver inputs, grain (unique key columns), declared columns, full build, partials if any."""
 
     name: str
     inputs: tuple[str, ...]
     grain: tuple[str, ...]
     description: str
-    build: Callable[..., DataFrame]
+    # (input relations in `inputs` order) -> SQL of the mart; its columns are cast to `columns` when written
+    build: Callable[..., str]
+    columns: Columns
     partials: Partials | None = None
 
 
-def _clv(customer: DataFrame, orders: DataFrame, lineitem: DataFrame, web_events: DataFrame) -> DataFrame:
-    return gold_sales.customer_lifetime_value(customer, orders, lineitem, gold_web.customer_web_activity(web_events))
+def lineitem_decimals() -> dict[str, tuple[int, int]]:
+    """Lineitem's decimal columns -> (precision, scale), from the silver spec."""
+    types = dict(input_columns("lineitem"))
+    return {name: (int(p), int(s)) for name, kind in types.items() if kind.startswith("decimal(")
+            for p, s in [kind[len("decimal("):-1].split(",")]}
 
 
-def _pricing_from_partials(partials: DataFrame) -> DataFrame:
-    types = {f.name: f.dataType for f in input_schema("lineitem").fields}
-    return gold_sales.pricing_from_partials(partials, types)
+def _clv(customer: str, orders: str, lineitem: str, web_events: str) -> str:
+    activity = f"({gold_web.customer_web_activity(web_events)})"
+    return gold_sales.customer_lifetime_value(customer, orders, lineitem, activity)
 
+
+def _pricing(lineitem: str) -> str:
+    return gold_sales.pricing_summary(lineitem, lineitem_decimals())
+
+
+def _pricing_from_partials(partials: str) -> str:
+    return gold_sales.pricing_from_partials(partials, lineitem_decimals())
+
+
+PRICING_COLUMNS: Columns = (
+    ("ship_month", "date"), ("l_returnflag", "string"), ("l_linestatus", "string"), ("sum_qty", MONEY),
+    ("sum_base_price", MONEY), ("sum_disc_price", NET), ("sum_charge", "decimal(38,6)"),
+)
+SUPPLIER_COUNTS: Columns = (("s_suppkey", "bigint"), ("ship_year", "int"), ("line_items_shipped", "bigint"),
+                            ("late_receipts", "bigint"))
 
 MARTS: tuple[Mart, ...] = (
     Mart(
@@ -85,14 +104,21 @@ MARTS: tuple[Mart, ...] = (
         "Grain: order date x customer nation x market segment. "
         "Measures: orders, line_items, gross_revenue, net_revenue.",
         gold_sales.daily_revenue,
+        (("o_orderdate", "date"), ("n_name", "string"), ("c_mktsegment", "string"), ("orders", "bigint"),
+         ("line_items", "bigint"), ("gross_revenue", MONEY), ("net_revenue", NET)),
     ),
     Mart(
         "pricing_summary",
         ("lineitem",),
-        ("ship_month", "l_returnflag", "l_linestatus"),
+        gold_sales.PRICING_KEYS,
         "Grain: ship month x return flag x line status. Measures: TPC-H Q1 sums, averages and count_order.",
-        gold_sales.pricing_summary,
-        Partials("lineitem", gold_sales.PRICING_KEYS, gold_sales.pricing_partial, _pricing_from_partials),
+        _pricing,
+        (*PRICING_COLUMNS, ("avg_qty", AVERAGE), ("avg_price", AVERAGE), ("avg_disc", AVERAGE),
+         ("count_order", "bigint")),
+        Partials("lineitem", gold_sales.PRICING_KEYS,
+                 (*PRICING_COLUMNS, ("sum_disc", MONEY), ("count_qty", "bigint"), ("count_price", "bigint"),
+                  ("count_disc", "bigint"), ("count_order", "bigint")),
+                 gold_sales.pricing_partial, _pricing_from_partials),
     ),
     Mart(
         "customer_lifetime_value",
@@ -100,14 +126,19 @@ MARTS: tuple[Mart, ...] = (
         ("c_custkey",),
         "Grain: customer. Measures: orders, net_revenue, first/last order date, web_sessions, page_views.",
         _clv,
+        (("c_custkey", "bigint"), ("c_name", "string"), ("c_mktsegment", "string"), ("orders", "bigint"),
+         ("net_revenue", NET), ("first_order_date", "date"), ("last_order_date", "date"),
+         ("web_sessions", "bigint"), ("page_views", "bigint")),
     ),
     Mart(
         "supplier_delivery_performance",
         ("lineitem", "supplier"),
-        ("s_suppkey", "ship_year"),
+        gold_sales.SUPPLIER_KEYS,
         "Grain: supplier x ship year. Measures: line_items_shipped, late_receipts, late_ratio.",
         gold_sales.supplier_delivery_performance,
-        Partials("lineitem", gold_sales.SUPPLIER_KEYS, gold_sales.supplier_delivery_counts,
+        (("s_suppkey", "bigint"), ("ship_year", "int"), ("s_name", "string"), ("line_items_shipped", "bigint"),
+         ("late_receipts", "bigint"), ("late_ratio", "double")),
+        Partials("lineitem", gold_sales.SUPPLIER_KEYS, SUPPLIER_COUNTS, gold_sales.supplier_delivery_counts,
                  gold_sales.supplier_delivery_from_counts),
     ),
     Mart(
@@ -116,6 +147,8 @@ MARTS: tuple[Mart, ...] = (
         ("event_date",),
         "Grain: UTC event date. Measures: page_views, bot_share, sessions, unique_customers, top_parts.",
         gold_web.web_traffic_daily,
+        (("event_date", "date"), ("page_views", "bigint"), ("bot_share", "double"), ("sessions", "bigint"),
+         ("unique_customers", "bigint"), ("top_parts", "array<bigint>")),
     ),
     Mart(
         "part_demand",
@@ -123,11 +156,14 @@ MARTS: tuple[Mart, ...] = (
         ("p_brand", "p_type", "ship_month"),
         "Grain: part brand x part type x ship month. Measures: quantity, revenue (net of discount).",
         gold_sales.part_demand,
+        (("p_brand", "string"), ("p_type", "string"), ("ship_month", "date"), ("quantity", MONEY),
+         ("revenue", NET)),
     ),
 )
 
 MARTS_BY_NAME: dict[str, Mart] = {m.name: m for m in MARTS}
 MART_DESCRIPTIONS: dict[str, str] = {m.name: m.description for m in MARTS}
+NUMERIC = ("bigint", "int", "double", "decimal(")
 
 
 def mart_names() -> list[str]:
@@ -135,62 +171,13 @@ def mart_names() -> list[str]:
     return [m.name for m in MARTS]
 
 
-SIMPLE_TYPES: dict[str, T.DataType] = {
-    "bigint": T.LongType(),
-    "int": T.IntegerType(),
-    "string": T.StringType(),
-    "date": T.DateType(),
-    "timestamp": T.TimestampType(),
-    "boolean": T.BooleanType(),
-}
-
-
-def spark_type(name: str) -> T.DataType:
-    """The Spark type for a spec type name such as 'bigint' or 'decimal(15,2)'."""
-    decimal = re.fullmatch(r"decimal\((\d+),(\d+)\)", name)
-    return T.DecimalType(int(decimal[1]), int(decimal[2])) if decimal else SIMPLE_TYPES[name]
-
-
-def input_schema(table: str) -> T.StructType:
-    """The columns a mart may read from a silver table (its spec columns; web_events' fixed columns)."""
+def input_columns(table: str) -> Columns:
+    """The columns a mart may read from a silver table (its spec columns; web_events' fixed columns), typed."""
     if table == WEB_EVENTS:
-        columns = list(gold_web.WEB_EVENTS_COLUMNS)
-    else:
-        columns = [(c.name, c.type) for c in SILVER_BY_NAME[table].columns]
-    return T.StructType([T.StructField(n, spark_type(t)) for n, t in columns])
+        return gold_web.WEB_EVENTS_COLUMNS
+    return tuple((c.name, c.type) for c in SILVER_BY_NAME[table].columns)
 
 
-def conform_input(df: DataFrame, table: str, keep: tuple[str, ...] = ()) -> DataFrame:
-    """A silver table reduced to `keep` and its data columns (other metadata and partition columns dropped), typed."""
-    return df.select(*keep, *[F.col(f.name).cast(f.dataType).alias(f.name) for f in input_schema(table).fields])
-
-
-def build_mart(name: str, inputs: dict[str, DataFrame]) -> DataFrame:
-    """Build mart `name` from its silver inputs (keyed by table name); grain columns come first."""
-    mart = MARTS_BY_NAME[name]
-    return mart.build(*[conform_input(inputs[t], t) for t in mart.inputs])
-
-
-def measure_columns(df: DataFrame, grain: tuple[str, ...]) -> list[str]:
+def measure_columns(columns: Columns, grain: tuple[str, ...]) -> list[str]:
     """The numeric columns of a mart that are not part of its grain."""
-    return [f.name for f in df.schema.fields if f.name not in grain and isinstance(f.dataType, T.NumericType)]
-
-
-def measure_totals(df: DataFrame, grain: tuple[str, ...]) -> dict[str, Any]:
-    """Sum of every numeric measure over the whole mart: decimals as strings, integers as int, doubles as float."""
-    columns = measure_columns(df, grain)
-    if not columns:
-        return {}
-    row = df.agg(*[F.sum(c).alias(c) for c in columns]).collect()[0]
-    totals: dict[str, Any] = {}
-    for column in columns:
-        value = row[column]
-        if isinstance(value, Decimal):
-            totals[column] = str(value)
-        elif value is None:
-            kind = df.schema[column].dataType
-            zero: Any = 0.0 if isinstance(kind, T.FractionalType) else 0
-            totals[column] = "0" if isinstance(kind, T.DecimalType) else zero
-        else:
-            totals[column] = value
-    return totals
+    return [name for name, kind in columns if name not in grain and kind.startswith(NUMERIC)]

@@ -8,6 +8,7 @@ rewritten because it lost a key), so a changed signature is exactly a partition 
 A build recomputes the stale and missing partials in one pass over only those silver partitions, drops
 partials whose silver partition is gone, sums the partials of the current partitions to the mart's keys
 and finishes the mart (averages and ratios from the summed sums and counts, dimension joins last).
+Everything runs on the job's `Engine`, read by literal file lists (`glue_scripts/engine/io.py`).
 Each partial is swapped in whole with its signature, so a crash leaves every partial either matching its
 stored signature or absent, and the next build recomputes whatever does not match.
 """
@@ -16,20 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
 from typing import Any
 
 import pyarrow.fs as pafs
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
-from glue_scripts.common import spark_io, writer
+from glue_scripts.common import writer
 from glue_scripts.common.fs import filesystem_for, join
-from glue_scripts.transforms.gold import MARTS_BY_NAME, Mart, Partials, build_mart, conform_input, input_schema
+from glue_scripts.engine import Engine
+from glue_scripts.engine.dialect import literal, sql_type
+from glue_scripts.engine.io import PARTITION, FileEntry, file_paths, partition_files, register_table
+from glue_scripts.transforms.gold import MARTS_BY_NAME, Mart, Partials, input_columns
 
 PARTIALS = "_partials"
 SIGNATURE = "_signature.json"
-PARTITION = "ingestion_date"
 DAY = "_partial_day"
 
 
@@ -38,23 +38,9 @@ def partials_path(gold_path: str, mart: str) -> str:
     return join(gold_path, PARTIALS, mart)
 
 
-def partition_files(table_path: str) -> dict[str, list[tuple[str, int, int]]]:
-    """The data files of every `ingestion_date=<D>` partition of a table: day -> sorted (name, size, mtime_ns)."""
-    fs, root = filesystem_for(table_path)
-    files: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-    for info in fs.get_file_info(pafs.FileSelector(root, allow_not_found=True, recursive=True)):
-        parts = info.path[len(root):].strip("/").split("/")
-        if not info.is_file or len(parts) < 2 or not parts[0].startswith(f"{PARTITION}="):
-            continue
-        if any(p.startswith(("_", ".")) for p in parts):
-            continue
-        files[parts[0].split("=", 1)[1]].append(("/".join(parts[1:]), int(info.size or 0), int(info.mtime_ns or 0)))
-    return {day: sorted(entries) for day, entries in files.items()}
-
-
-def signature(spec: Partials, partial_schema: str, files: list[tuple[str, int, int]]) -> str:
-    """Digest of one silver partition's files together with the partial's definition (version and schema)."""
-    payload = json.dumps([spec.source, spec.version, partial_schema, files], separators=(",", ":"))
+def signature(spec: Partials, files: list[FileEntry]) -> str:
+    """Digest of one silver partition's files together with the partial's definition (version and columns)."""
+    payload = json.dumps([spec.source, spec.version, spec.columns, files], separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -73,66 +59,58 @@ def stored_signatures(path: str) -> dict[str, str]:
     return stored
 
 
-def _partition_paths(table_path: str, days: list[str]) -> list[str]:
-    return [join(table_path, f"{PARTITION}={day}") for day in days]
+def _typed(spec: Partials, sql: str, keep: tuple[str, ...] = ()) -> str:
+    casts = [f"CAST({name} AS {sql_type(kind)}) AS {name}" for name, kind in spec.columns]
+    return f"SELECT {', '.join([*keep, *casts])} FROM ({sql}) AS p"
 
 
-def refresh_partials(
-    spark: SparkSession, mart: Mart, silver_path: str, gold_path: str
-) -> tuple[list[str], dict[str, Any]]:
+def refresh_partials(engine: Engine, mart: Mart, silver_path: str, gold_path: str) -> tuple[list[str], dict[str, Any]]:
     """Match the stored partials to the source's silver partitions; return its days and what was recomputed."""
     spec = _partials_of(mart)
     source_path, target = join(silver_path, spec.source), partials_path(gold_path, mart.name)
-    schema = _empty_partial(spark, spec).schema.simpleString()
-    current = {day: signature(spec, schema, files) for day, files in partition_files(source_path).items()}
+    listing = partition_files(source_path)
+    current = {day: signature(spec, files) for day, files in listing.items()}
     stored = stored_signatures(target)
     stale = sorted(day for day, sig in current.items() if stored.get(day) != sig)
     gone = sorted(set(stored) - set(current))
     if stale:
-        rows = spark.read.option("basePath", source_path).parquet(*_partition_paths(source_path, stale))
-        typed = conform_input(rows.withColumn(DAY, F.col(PARTITION).cast("string")), spec.source, keep=(DAY,))
-        partials = spec.partial(typed, (DAY,)).persist()
-        try:
-            for day in stale:
-                content = json.dumps({"signature": current[day], "silver_partition": f"{PARTITION}={day}"})
-                one = partials.where(F.col(DAY) == day).drop(DAY).coalesce(1).sortWithinPartitions(*spec.keys)
-                spark_io.write_partition(one, target, f"{PARTITION}={day}", {SIGNATURE: content.encode("utf-8")})
-        finally:
-            partials.unpersist()
+        files = file_paths(source_path, listing, stale)
+        rows = engine.register(f"{spec.source}_stale", source_path, files, input_columns(spec.source))
+        dated = f"(SELECT *, ingestion_date AS {DAY} FROM {rows} AS ro)"
+        partials = engine.materialize(f"{mart.name}_partials", _typed(spec, spec.partial(dated, (DAY,)), (DAY,)))
+        names = ", ".join(name for name, _ in spec.columns)
+        for day in stale:
+            content = json.dumps({"signature": current[day], "silver_partition": f"{PARTITION}={day}"})
+            one = f"SELECT {names} FROM {partials} AS pa WHERE {DAY} = {literal(day)}"
+            engine.write(one, target, f"{PARTITION}={day}", spec.keys, {SIGNATURE: content.encode("utf-8")})
     for day in gone:
         writer.remove(target, f"{PARTITION}={day}")
     report = {"partials_recomputed": stale, "partials_removed": gone, "partials_reused": len(current) - len(stale)}
     return sorted(current), report
 
 
-def from_partials(spark: SparkSession, mart: Mart, days: list[str], gold_path: str,
-                  inputs: dict[str, DataFrame]) -> DataFrame:
-    """The mart from the stored partials of `days` (summed to the partial keys), finished with its other inputs."""
+def from_partials(engine: Engine, mart: Mart, days: list[str], gold_path: str, inputs: dict[str, str]) -> str:
+    """SQL of the mart from the stored partials of `days` summed to the partial keys, finished with its other inputs."""
     spec = _partials_of(mart)
-    empty = _empty_partial(spark, spec)
-    target = partials_path(gold_path, mart.name)
-    stored = spark.read.option("basePath", target).parquet(*_partition_paths(target, days)) if days else empty
-    measures = [f for f in empty.schema.fields if f.name not in spec.keys]
-    summed = stored.groupBy(*spec.keys).agg(*[F.sum(f.name).cast(f.dataType).alias(f.name) for f in measures])
-    others = [conform_input(inputs[t], t) for t in mart.inputs if t != spec.source]
-    return spec.finish(summed, *others)
+    stored = register_table(engine, f"{mart.name}_stored", partials_path(gold_path, mart.name), spec.columns, days)
+    measures = [name for name, _ in spec.columns if name not in spec.keys]
+    summed = f"""SELECT {', '.join(spec.keys)}, {', '.join(f'sum({m}) AS {m}' for m in measures)}
+                 FROM {stored} AS st GROUP BY {', '.join(spec.keys)}"""
+    others = [inputs[t] for t in mart.inputs if t != spec.source]
+    return spec.finish(f"({_typed(spec, summed)})", *others)
 
 
-def build(spark: SparkSession, name: str, inputs: dict[str, DataFrame], silver_path: str,
-          gold_path: str) -> tuple[DataFrame, dict[str, Any]]:
-    """Mart `name` and how it was computed: from refreshed partials when it has them, else in full from `inputs`."""
+def build(engine: Engine, name: str, inputs: dict[str, str], silver_path: str,
+          gold_path: str) -> tuple[str, dict[str, Any]]:
+    """SQL of mart `name` and how it was computed: from refreshed partials when it has them, else in full."""
     mart = MARTS_BY_NAME[name]
     if mart.partials is None:
-        return build_mart(name, inputs), {"recompute": "full"}
-    days, report = refresh_partials(spark, mart, silver_path, gold_path)
-    return from_partials(spark, mart, days, gold_path, inputs), {"recompute": "incremental", **report}
+        return mart.build(*[inputs[t] for t in mart.inputs]), {"recompute": "full"}
+    days, report = refresh_partials(engine, mart, silver_path, gold_path)
+    return from_partials(engine, mart, days, gold_path, inputs), {"recompute": "incremental", **report}
 
 
 def _partials_of(mart: Mart) -> Partials:
     if mart.partials is None:
         raise ValueError(f"mart {mart.name!r} has no partials; it is a full recompute")
     return mart.partials
-
-
-def _empty_partial(spark: SparkSession, spec: Partials) -> DataFrame:
-    return spec.partial(spark.createDataFrame([], input_schema(spec.source)), ())

@@ -1,12 +1,14 @@
-"""Quality measures of a built gold mart: grain uniqueness, signs, and totals reconciled with silver."""
+"""Quality measures of a built gold mart (SQL, either engine): grain uniqueness, signs, totals reconciled with silver."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+from glue_scripts.engine import Engine
+from glue_scripts.engine.dialect import Columns
+from glue_scripts.transforms.gold import measure_columns
+from glue_scripts.transforms.gold_sales import NET_PRICE
 
 # mart measure -> the silver reference total it must equal
 RECONCILE: dict[str, dict[str, str]] = {
@@ -19,47 +21,59 @@ RECONCILE: dict[str, dict[str, str]] = {
 }
 
 
-def silver_reference(inputs: dict[str, DataFrame]) -> dict[str, str]:
-    """Totals computed straight from silver, independent of the mart code (exact decimals as strings)."""
+def silver_reference(engine: Engine, inputs: dict[str, str]) -> dict[str, str]:
+    """Totals computed straight from the silver relations, independent of the mart code (exact decimals as strings)."""
     reference: dict[str, str] = {}
     if "lineitem" in inputs:
-        row = inputs["lineitem"].agg(
-            F.count(F.lit(1)).alias("lineitems"),
-            F.sum("l_quantity").alias("quantity"),
-            F.sum(F.col("l_extendedprice") * (F.lit(1) - F.col("l_discount"))).alias("net_revenue"),
-        ).collect()[0]
-        reference.update({k: str(row[k] if row[k] is not None else 0) for k in ("lineitems", "quantity", "net_revenue")})
+        row = engine.rows(f"""
+            SELECT count(*) AS lineitems, CAST(sum(l_quantity) AS DECIMAL(25,2)) AS quantity,
+                   CAST(sum({NET_PRICE}) AS DECIMAL(38,4)) AS net_revenue FROM {inputs['lineitem']} AS li""")[0]
+        reference.update({k: str(row[k] if row[k] is not None else 0)
+                          for k in ("lineitems", "quantity", "net_revenue")})
     if "web_events" in inputs:
-        reference["web_events"] = str(inputs["web_events"].count())
+        reference["web_events"] = str(engine.rows(f"SELECT count(*) AS n FROM {inputs['web_events']} AS we")[0]["n"])
     return reference
 
 
-def mart_quality(mart: str, written: DataFrame, grain: tuple[str, ...], totals: dict[str, Any],
-                 reference: dict[str, str], silver_days: dict[str, str | None]) -> dict[str, Any]:
+def measure_totals(engine: Engine, mart: str, columns: Columns, grain: tuple[str, ...]) -> dict[str, Any]:
+    """Sum of every numeric measure over the whole mart: decimals as strings, integers as int, doubles as float."""
+    measures = measure_columns(columns, grain)
+    if not measures:
+        return {}
+    kinds = dict(columns)
+    sums = [f"CAST(sum({c}) AS {'BIGINT' if kinds[c] in ('bigint', 'int') else kinds[c].upper()}) AS {c}"
+            for c in measures]
+    row = engine.rows(f"SELECT {', '.join(sums)} FROM {mart} AS ma")[0]
+    totals: dict[str, Any] = {}
+    for column in measures:
+        value, kind = row[column], kinds[column]
+        if kind.startswith("decimal("):
+            totals[column] = str(value if value is not None else Decimal(0))
+        elif kind == "double":
+            totals[column] = float(value) if value is not None else 0.0
+        else:
+            totals[column] = int(value) if value is not None else 0
+    return totals
+
+
+def mart_quality(engine: Engine, name: str, mart: str, columns: Columns, grain: tuple[str, ...],
+                 totals: dict[str, Any], reference: dict[str, str],
+                 silver_days: dict[str, str | None]) -> dict[str, Any]:
     """Duplicate grain keys, negative measures per column, each reconciled total, and silver's latest day per input."""
-    numeric = [f.name for f in written.schema.fields
-                if f.name not in grain and f.dataType.typeName() in ("decimal", "long", "integer", "double")]
-    row = written.agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.countDistinct(*[F.col(c) for c in grain]).alias("keys"),
-        *[F.sum((F.col(c) < 0).cast("int")).alias(f"neg_{c}") for c in numeric],
-    ).collect()[0]
+    numeric = measure_columns(columns, grain)
+    negatives = "".join(f", sum(CASE WHEN {c} < 0 THEN 1 ELSE 0 END) AS neg_{c}" for c in numeric)
+    row = engine.rows(f"""
+        SELECT count(*) AS rows_,
+               (SELECT count(*) FROM (SELECT DISTINCT {', '.join(grain)} FROM {mart} AS ma) AS k) AS keys_
+               {negatives} FROM {mart} AS ma""")[0]
     reconciliation = {
         measure: {"mart": str(totals.get(measure, 0)), "silver": reference.get(ref, "0"),
                   "equal": Decimal(str(totals.get(measure, 0))) == Decimal(reference.get(ref, "0"))}
-        for measure, ref in RECONCILE.get(mart, {}).items()
+        for measure, ref in RECONCILE.get(name, {}).items()
     }
     return {
-        "grain_duplicates": int(row["rows"]) - int(row["keys"]),
+        "grain_duplicates": int(row["rows_"]) - int(row["keys_"]),
         "negative_measures": {c: int(row[f"neg_{c}"] or 0) for c in numeric},
         "reconciliation": reconciliation,
         "silver_days": silver_days,
     }
-
-
-def latest_day(df: DataFrame) -> str | None:
-    """The newest `ingestion_date` partition present in a silver frame read with partition discovery."""
-    if "ingestion_date" not in df.columns:
-        return None
-    value = df.agg(F.max(F.col("ingestion_date").cast("string"))).collect()[0][0]
-    return str(value) if value is not None else None

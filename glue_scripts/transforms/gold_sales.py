@@ -1,59 +1,36 @@
-"""Gold transforms over the silver TPC-H tables: pure functions, silver DataFrames in, one mart out.
+"""Gold transforms over the silver TPC-H tables, defined once as canonical SQL: relation names in, one mart's SQL out.
 
-Money stays decimal end to end: sums of decimal(15,2) columns are decimal(25,2), net amounts
-`l_extendedprice * (1 - l_discount)` are decimal(32,4) per line and decimal(38,4) summed. Joins to
-dimension tables are left joins, so a line whose order, customer, nation or part does not resolve
-keeps its revenue under a null attribute and every mart reconciles to the lineitem totals.
+A relation argument is a table name or a parenthesized subquery `(SELECT ...)`; the transform aliases it.
+Money stays decimal end to end: net amounts `l_extendedprice * (1 - l_discount)` are DECIMAL(32,4) per line,
+charges DECIMAL(38,6), and the job casts every mart column to its declared type. Joins to dimension tables are left joins, so a line whose
+order, customer, nation or part does not resolve keeps its revenue under a null attribute and every mart
+reconciles to the lineitem totals.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql.types import DecimalType
+NET_PRICE = "CAST(l_extendedprice * (1 - l_discount) AS DECIMAL(32,4))"
+CHARGE = "CAST(l_extendedprice * (1 - l_discount) * (1 + l_tax) AS DECIMAL(38,6))"
+SHIP_MONTH = "CAST(date_trunc('month', l_shipdate) AS DATE)"
+SHIP_YEAR = "CAST(year(l_shipdate) AS INTEGER)"
 
 
-def net_price() -> Column:
-    """One line's revenue after discount, `l_extendedprice * (1 - l_discount)`, exact decimal(32,4)."""
-    return F.col("l_extendedprice") * (F.lit(1) - F.col("l_discount"))
+def _by(by: tuple[str, ...]) -> str:
+    return "".join(f"{column}, " for column in by)
 
 
-def ship_month() -> Column:
-    """First day of the month of `l_shipdate`, as a date."""
-    return F.trunc(F.col("l_shipdate"), "month")
-
-
-def daily_revenue(orders: DataFrame, lineitem: DataFrame, customer: DataFrame, nation: DataFrame) -> DataFrame:
+def daily_revenue(orders: str, lineitem: str, customer: str, nation: str) -> str:
     """One row per o_orderdate x n_name (customer's nation) x c_mktsegment: orders, line_items, gross/net revenue."""
-    lines = lineitem.select("l_orderkey", "l_extendedprice", net_price().alias("net"))
-    customers = customer.select("c_custkey", "c_nationkey", "c_mktsegment")
-    joined = (
-        orders.select("o_orderkey", "o_custkey", "o_orderdate")
-        .join(lines, F.col("o_orderkey") == F.col("l_orderkey"), "left")
-        .join(customers, F.col("o_custkey") == F.col("c_custkey"), "left")
-        .join(nation.select("n_nationkey", "n_name"), F.col("c_nationkey") == F.col("n_nationkey"), "left")
-    )
-    return joined.groupBy("o_orderdate", "n_name", "c_mktsegment").agg(
-        F.countDistinct("o_orderkey").alias("orders"),
-        F.count("l_orderkey").alias("line_items"),
-        F.coalesce(F.sum("l_extendedprice"), F.lit(0)).alias("gross_revenue"),
-        F.coalesce(F.sum("net"), F.lit(0)).alias("net_revenue"),
-    )
-
-
-def pricing_summary(lineitem: DataFrame) -> DataFrame:
-    """TPC-H Q1 per ship_month x l_returnflag x l_linestatus: quantity, price, discount and charge sums and averages."""
-    disc_price = net_price()
-    return lineitem.groupBy(ship_month().alias("ship_month"), "l_returnflag", "l_linestatus").agg(
-        F.sum("l_quantity").alias("sum_qty"),
-        F.sum("l_extendedprice").alias("sum_base_price"),
-        F.sum(disc_price).alias("sum_disc_price"),
-        F.sum(disc_price * (F.lit(1) + F.col("l_tax"))).alias("sum_charge"),
-        F.avg("l_quantity").alias("avg_qty"),
-        F.avg("l_extendedprice").alias("avg_price"),
-        F.avg("l_discount").alias("avg_disc"),
-        F.count(F.lit(1)).alias("count_order"),
-    )
+    return f"""
+        SELECT o.o_orderdate, n.n_name, c.c_mktsegment, count(DISTINCT o.o_orderkey) AS orders,
+               count(l.l_orderkey) AS line_items, coalesce(sum(l.l_extendedprice), 0) AS gross_revenue,
+               coalesce(sum(l.net), 0) AS net_revenue
+        FROM {orders} AS o
+        LEFT JOIN (SELECT l_orderkey, l_extendedprice, {NET_PRICE} AS net FROM {lineitem} AS li) AS l
+          ON o.o_orderkey = l.l_orderkey
+        LEFT JOIN {customer} AS c ON o.o_custkey = c.c_custkey
+        LEFT JOIN {nation} AS n ON c.c_nationkey = n.n_nationkey
+        GROUP BY o.o_orderdate, n.n_name, c.c_mktsegment"""
 
 
 PRICING_KEYS: tuple[str, ...] = ("ship_month", "l_returnflag", "l_linestatus")
@@ -65,109 +42,85 @@ PRICING_AVERAGES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def pricing_partial(lineitem: DataFrame, by: tuple[str, ...] = ()) -> DataFrame:
+def pricing_partial(lineitem: str, by: tuple[str, ...] = ()) -> str:
     """Additive pieces of pricing_summary per `by` x its grain: sums, and the non-null counts behind each average."""
-    disc_price = net_price()
-    return lineitem.groupBy(*by, ship_month().alias("ship_month"), "l_returnflag", "l_linestatus").agg(
-        F.sum("l_quantity").alias("sum_qty"),
-        F.sum("l_extendedprice").alias("sum_base_price"),
-        F.sum(disc_price).alias("sum_disc_price"),
-        F.sum(disc_price * (F.lit(1) + F.col("l_tax"))).alias("sum_charge"),
-        F.sum("l_discount").alias("sum_disc"),
-        F.count("l_quantity").alias("count_qty"),
-        F.count("l_extendedprice").alias("count_price"),
-        F.count("l_discount").alias("count_disc"),
-        F.count(F.lit(1)).alias("count_order"),
-    )
+    return f"""
+        SELECT {_by(by)}ship_month, l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty,
+               sum(l_extendedprice) AS sum_base_price, sum(net) AS sum_disc_price, sum(charge) AS sum_charge,
+               sum(l_discount) AS sum_disc, count(l_quantity) AS count_qty, count(l_extendedprice) AS count_price,
+               count(l_discount) AS count_disc, count(*) AS count_order
+        FROM (SELECT {_by(by)}{SHIP_MONTH} AS ship_month, l_returnflag, l_linestatus, l_quantity, l_extendedprice,
+                     l_discount, {NET_PRICE} AS net, {CHARGE} AS charge FROM {lineitem} AS li) AS l
+        GROUP BY {_by(by)}ship_month, l_returnflag, l_linestatus"""
 
 
-def decimal_average(total: Column, count: Column, column: DecimalType) -> Column:
-    """Spark's own `avg` of a `column`-typed decimal from its sum and non-null count, rounded the same way."""
-    buffer = DecimalType(min(column.precision + 10, 38), column.scale)
-    result = DecimalType(min(column.precision + 4, 38), min(column.scale + 4, 38))
-    quotient = total.cast(buffer) / count.cast(DecimalType(20, 0))
-    return F.when(count == 0, F.lit(None).cast(result)).otherwise(quotient.cast(result))
+def pricing_from_partials(partials: str, lineitem_types: dict[str, tuple[int, int]]) -> str:
+    """pricing_summary from pricing_partial rows at its grain; averages exactly as Spark's `avg` of each column.
+
+    `lineitem_types` maps a lineitem column to its decimal (precision, scale).
+    """
+    averages = [f"lakehouse_decimal_avg({total}, {count}, {lineitem_types[column][0]}, {lineitem_types[column][1]})"
+                f" AS {name}" for name, (column, total, count) in PRICING_AVERAGES.items()]
+    return f"""
+        SELECT ship_month, l_returnflag, l_linestatus, sum_qty, sum_base_price, sum_disc_price, sum_charge,
+               {', '.join(averages)}, count_order
+        FROM {partials} AS pa"""
 
 
-def pricing_from_partials(partials: DataFrame, lineitem_types: dict[str, DecimalType]) -> DataFrame:
-    """pricing_summary from pricing_partial rows summed to its grain; averages are recomputed from sums and counts."""
-    averages = [decimal_average(F.col(total), F.col(count), lineitem_types[column]).alias(name)
-                for name, (column, total, count) in PRICING_AVERAGES.items()]
-    return partials.select(*PRICING_KEYS, "sum_qty", "sum_base_price", "sum_disc_price", "sum_charge", *averages,
-                           "count_order")
+def pricing_summary(lineitem: str, lineitem_types: dict[str, tuple[int, int]]) -> str:
+    """TPC-H Q1 per ship_month x l_returnflag x l_linestatus: quantity, price, discount and charge sums and averages."""
+    return pricing_from_partials(f"({pricing_partial(lineitem)})", lineitem_types)
 
 
-def customer_lifetime_value(
-    customer: DataFrame, orders: DataFrame, lineitem: DataFrame, web_activity: DataFrame
-) -> DataFrame:
+def customer_lifetime_value(customer: str, orders: str, lineitem: str, web_activity: str) -> str:
     """One row per silver customer: orders, net_revenue (0 if none), first/last order date, web_sessions, page_views.
 
     `web_activity` is `gold_web.customer_web_activity(web_events)`.
     """
-    order_net = lineitem.groupBy("l_orderkey").agg(F.sum(net_price()).alias("order_net"))
-    per_customer = (
-        orders.select("o_orderkey", "o_custkey", "o_orderdate")
-        .join(order_net, F.col("o_orderkey") == F.col("l_orderkey"), "left")
-        .groupBy("o_custkey")
-        .agg(
-            F.countDistinct("o_orderkey").alias("orders"),
-            F.sum("order_net").alias("net_revenue"),
-            F.min("o_orderdate").alias("first_order_date"),
-            F.max("o_orderdate").alias("last_order_date"),
-        )
-    )
-    return (
-        customer.select("c_custkey", "c_name", "c_mktsegment")
-        .join(per_customer, F.col("c_custkey") == F.col("o_custkey"), "left")
-        .join(web_activity, F.col("c_custkey") == F.col("customer_key"), "left")
-        .select(
-            "c_custkey",
-            "c_name",
-            "c_mktsegment",
-            F.coalesce(F.col("orders"), F.lit(0).cast("bigint")).alias("orders"),
-            F.coalesce(F.col("net_revenue"), F.lit(0)).alias("net_revenue"),
-            "first_order_date",
-            "last_order_date",
-            F.coalesce(F.col("web_sessions"), F.lit(0).cast("bigint")).alias("web_sessions"),
-            F.coalesce(F.col("page_views"), F.lit(0).cast("bigint")).alias("page_views"),
-        )
-    )
-
-
-def supplier_delivery_performance(lineitem: DataFrame, supplier: DataFrame) -> DataFrame:
-    """One row per supplier x ship_year: line_items_shipped, late_receipts (receipt after commit), late_ratio."""
-    return supplier_delivery_from_counts(supplier_delivery_counts(lineitem), supplier)
+    return f"""
+        SELECT c.c_custkey, c.c_name, c.c_mktsegment, coalesce(p.orders, 0) AS orders,
+               coalesce(p.net_revenue, 0) AS net_revenue, p.first_order_date, p.last_order_date,
+               coalesce(w.web_sessions, 0) AS web_sessions, coalesce(w.page_views, 0) AS page_views
+        FROM {customer} AS c
+        LEFT JOIN (
+            SELECT o.o_custkey, count(DISTINCT o.o_orderkey) AS orders, sum(n.order_net) AS net_revenue,
+                   min(o.o_orderdate) AS first_order_date, max(o.o_orderdate) AS last_order_date
+            FROM {orders} AS o
+            LEFT JOIN (SELECT l_orderkey, sum({NET_PRICE}) AS order_net FROM {lineitem} AS li GROUP BY l_orderkey) AS n
+              ON o.o_orderkey = n.l_orderkey
+            GROUP BY o.o_custkey) AS p ON c.c_custkey = p.o_custkey
+        LEFT JOIN {web_activity} AS w ON c.c_custkey = w.customer_key"""
 
 
 SUPPLIER_KEYS: tuple[str, ...] = ("s_suppkey", "ship_year")
 
 
-def supplier_delivery_counts(lineitem: DataFrame, by: tuple[str, ...] = ()) -> DataFrame:
+def supplier_delivery_counts(lineitem: str, by: tuple[str, ...] = ()) -> str:
     """Per `by` x supplier x ship_year: line_items_shipped and late_receipts (receipt after commit), both additive."""
-    late = F.when(F.col("l_receiptdate") > F.col("l_commitdate"), 1).otherwise(0)
-    return lineitem.groupBy(*by, F.col("l_suppkey").alias("s_suppkey"), F.year("l_shipdate").alias("ship_year")).agg(
-        F.count(F.lit(1)).alias("line_items_shipped"),
-        F.sum(late).cast("bigint").alias("late_receipts"),
-    )
+    return f"""
+        SELECT {_by(by)}s_suppkey, ship_year, count(*) AS line_items_shipped, CAST(sum(late) AS BIGINT) AS late_receipts
+        FROM (SELECT {_by(by)}l_suppkey AS s_suppkey, {SHIP_YEAR} AS ship_year,
+                     CASE WHEN l_receiptdate > l_commitdate THEN 1 ELSE 0 END AS late FROM {lineitem} AS li) AS l
+        GROUP BY {_by(by)}s_suppkey, ship_year"""
 
 
-def supplier_delivery_from_counts(counts: DataFrame, supplier: DataFrame) -> DataFrame:
+def supplier_delivery_from_counts(counts: str, supplier: str) -> str:
     """supplier_delivery_performance from supplier_delivery_counts at its grain: supplier names and late_ratio added."""
-    return counts.join(supplier.select("s_suppkey", "s_name"), "s_suppkey", "left").select(
-        "s_suppkey",
-        "ship_year",
-        "s_name",
-        "line_items_shipped",
-        "late_receipts",
-        (F.col("late_receipts") / F.col("line_items_shipped")).cast("double").alias("late_ratio"),
-    )
+    return f"""
+        SELECT k.s_suppkey, k.ship_year, s.s_name, k.line_items_shipped, k.late_receipts,
+               CAST(k.late_receipts AS DOUBLE) / k.line_items_shipped AS late_ratio
+        FROM {counts} AS k LEFT JOIN {supplier} AS s ON k.s_suppkey = s.s_suppkey"""
 
 
-def part_demand(lineitem: DataFrame, part: DataFrame) -> DataFrame:
+def supplier_delivery_performance(lineitem: str, supplier: str) -> str:
+    """One row per supplier x ship_year: line_items_shipped, late_receipts (receipt after commit), late_ratio."""
+    return supplier_delivery_from_counts(f"({supplier_delivery_counts(lineitem)})", supplier)
+
+
+def part_demand(lineitem: str, part: str) -> str:
     """One row per p_brand x p_type x ship_month: quantity (sum l_quantity) and net revenue."""
-    parts = part.select("p_partkey", "p_brand", "p_type")
-    joined = lineitem.join(parts, F.col("l_partkey") == F.col("p_partkey"), "left")
-    return joined.groupBy("p_brand", "p_type", ship_month().alias("ship_month")).agg(
-        F.sum("l_quantity").alias("quantity"),
-        F.sum(net_price()).alias("revenue"),
-    )
+    return f"""
+        SELECT p.p_brand, p.p_type, l.ship_month, sum(l.l_quantity) AS quantity, sum(l.net) AS revenue
+        FROM (SELECT l_partkey, l_quantity, {NET_PRICE} AS net, {SHIP_MONTH} AS ship_month FROM {lineitem} AS li) AS l
+        LEFT JOIN {part} AS p ON l.l_partkey = p.p_partkey
+        GROUP BY p.p_brand, p.p_type, l.ship_month"""

@@ -1,19 +1,16 @@
-"""Gold transforms over silver web_events: sessionization, daily traffic, and per-customer web activity.
+"""Gold transforms over silver web_events, defined once as canonical SQL: sessionization, daily traffic, activity.
 
 Session rule (shared by every web measure): take the non-bot events (`is_bot` null counts as non-bot)
 that have a timestamp, group them by `client` (the IP address), order each client's events by `ts`,
 and start a new session whenever the gap to that client's previous event exceeds 30 minutes (a gap of
 exactly 30 minutes continues the session). A session starts at its first event's `ts` and belongs to
-every non-null `customer_key` seen in any of its events.
+every non-null `customer_key` seen in any of its events. Dates are UTC (both engines run in UTC).
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
-from pyspark.sql import functions as F
-
-SESSION_GAP_MICROS = 30 * 60 * 1_000_000
 TOP_PARTS = 5
+NOT_BOT = "NOT coalesce(is_bot, false)"
 
 WEB_EVENTS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ts", "timestamp"),
@@ -30,74 +27,64 @@ WEB_EVENTS_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def human_events(events: DataFrame) -> DataFrame:
+def human_events(events: str) -> str:
     """The non-bot events with a timestamp; one row per event."""
-    return events.where(F.col("ts").isNotNull() & ~F.coalesce(F.col("is_bot"), F.lit(False)))
+    return f"SELECT client, ts, customer_key, part_key FROM {events} AS ev WHERE ts IS NOT NULL AND {NOT_BOT}"
 
 
-def sessionize(events: DataFrame) -> DataFrame:
+def sessionize(events: str) -> str:
     """Non-bot events tagged with their session: one row per event, plus `session_no` and `session_start`.
 
     `session_no` numbers a client's sessions from 1 in time order; (client, session_no) identifies a session.
     """
-    by_client = Window.partitionBy("client").orderBy("ts")
-    micros = F.expr("unix_micros(ts)")
-    gap = micros - F.lag(micros).over(by_client)
-    starts = F.when(gap.isNull() | (gap > SESSION_GAP_MICROS), 1).otherwise(0)
-    tagged = human_events(events).withColumn("_starts", starts)
-    running = by_client.rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    numbered = tagged.withColumn("session_no", F.sum("_starts").over(running))
-    session = Window.partitionBy("client", "session_no")
-    return numbered.drop("_starts").withColumn("session_start", F.min("ts").over(session))
+    previous = "lag(ts) OVER (PARTITION BY client ORDER BY ts)"
+    return f"""
+        SELECT client, ts, customer_key, part_key, session_no,
+               min(ts) OVER (PARTITION BY client, session_no) AS session_start
+        FROM (SELECT client, ts, customer_key, part_key,
+                     sum(starts) OVER (PARTITION BY client ORDER BY ts
+                                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no
+              FROM (SELECT client, ts, customer_key, part_key,
+                           CASE WHEN {previous} IS NULL OR ts > {previous} + INTERVAL 30 MINUTE THEN 1 ELSE 0 END
+                             AS starts
+                    FROM ({human_events(events)}) AS h) AS g) AS s"""
 
 
-def web_traffic_daily(events: DataFrame) -> DataFrame:
+def web_traffic_daily(events: str) -> str:
     """One row per UTC event_date: page_views, bot_share, sessions started, unique customers, top 5 parts."""
-    dated = events.where(F.col("ts").isNotNull()).withColumn("event_date", F.to_date("ts"))
-    is_bot = F.coalesce(F.col("is_bot"), F.lit(False))
-    daily = dated.groupBy("event_date").agg(
-        F.count(F.lit(1)).alias("page_views"),
-        (F.sum(F.when(is_bot, 1).otherwise(0)) / F.count(F.lit(1))).cast("double").alias("bot_share"),
-        F.countDistinct(F.when(~is_bot, F.col("customer_key"))).alias("unique_customers"),
-    )
-    sessions = (
-        sessionize(events)
-        .select("client", "session_no", F.to_date("session_start").alias("event_date"))
-        .distinct()
-        .groupBy("event_date")
-        .agg(F.count(F.lit(1)).alias("sessions"))
-    )
-    views = (
-        human_events(events)
-        .where(F.col("part_key").isNotNull())
-        .groupBy(F.to_date("ts").alias("event_date"), "part_key")
-        .agg(F.count(F.lit(1)).alias("views"))
-    )
-    rank = F.row_number().over(Window.partitionBy("event_date").orderBy(F.desc("views"), F.asc("part_key")))
-    top = (
-        views.withColumn("rank", rank)
-        .where(F.col("rank") <= TOP_PARTS)
-        .groupBy("event_date")
-        .agg(F.expr("transform(array_sort(collect_list(struct(rank, part_key))), x -> x.part_key)").alias("top_parts"))
-    )
-    return daily.join(sessions, "event_date", "left").join(top, "event_date", "left").select(
-        "event_date",
-        "page_views",
-        "bot_share",
-        F.coalesce(F.col("sessions"), F.lit(0).cast("bigint")).alias("sessions"),
-        "unique_customers",
-        F.coalesce(F.col("top_parts"), F.array().cast("array<bigint>")).alias("top_parts"),
-    )
+    daily = f"""
+        SELECT CAST(ts AS DATE) AS event_date, count(*) AS page_views,
+               CAST(sum(CASE WHEN {NOT_BOT} THEN 0 ELSE 1 END) AS DOUBLE) / count(*) AS bot_share,
+               count(DISTINCT CASE WHEN {NOT_BOT} THEN customer_key END) AS unique_customers
+        FROM {events} AS ev WHERE ts IS NOT NULL GROUP BY CAST(ts AS DATE)"""
+    sessions = f"""
+        SELECT event_date, count(*) AS sessions
+        FROM (SELECT DISTINCT client, session_no, CAST(session_start AS DATE) AS event_date
+              FROM ({sessionize(events)}) AS s) AS d
+        GROUP BY event_date"""
+    views = f"""
+        SELECT CAST(ts AS DATE) AS event_date, part_key, count(*) AS views
+        FROM ({human_events(events)}) AS h WHERE part_key IS NOT NULL GROUP BY CAST(ts AS DATE), part_key"""
+    top = f"""
+        SELECT event_date, lakehouse_ordered_list(part_key, part_rank) AS top_parts
+        FROM (SELECT event_date, part_key,
+                     row_number() OVER (PARTITION BY event_date ORDER BY views DESC, part_key ASC) AS part_rank
+              FROM ({views}) AS v) AS r
+        WHERE part_rank <= {TOP_PARTS} GROUP BY event_date"""
+    return f"""
+        SELECT d.event_date, d.page_views, d.bot_share, coalesce(s.sessions, 0) AS sessions, d.unique_customers,
+               coalesce(t.top_parts, CAST([] AS BIGINT[])) AS top_parts
+        FROM ({daily}) AS d
+        LEFT JOIN ({sessions}) AS s ON d.event_date = s.event_date
+        LEFT JOIN ({top}) AS t ON d.event_date = t.event_date"""
 
 
-def customer_web_activity(events: DataFrame) -> DataFrame:
+def customer_web_activity(events: str) -> str:
     """One row per customer_key seen in non-bot events: web_sessions (sessions it appears in) and page_views."""
-    tagged = sessionize(events).where(F.col("customer_key").isNotNull())
-    views = tagged.groupBy("customer_key").agg(F.count(F.lit(1)).alias("page_views"))
-    sessions = (
-        tagged.select("customer_key", "client", "session_no")
-        .distinct()
-        .groupBy("customer_key")
-        .agg(F.count(F.lit(1)).alias("web_sessions"))
-    )
-    return sessions.join(views, "customer_key")
+    tagged = f"SELECT customer_key, client, session_no FROM ({sessionize(events)}) AS s WHERE customer_key IS NOT NULL"
+    return f"""
+        SELECT v.customer_key, w.web_sessions, v.page_views
+        FROM (SELECT customer_key, count(*) AS page_views FROM ({tagged}) AS a GROUP BY customer_key) AS v
+        JOIN (SELECT customer_key, count(*) AS web_sessions
+              FROM (SELECT DISTINCT customer_key, client, session_no FROM ({tagged}) AS b) AS d
+              GROUP BY customer_key) AS w ON v.customer_key = w.customer_key"""

@@ -100,7 +100,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         catalog = LocalCatalog(path=str(settings.root / "catalog"))
         return {
             "warehouse": warehouse,
-            "glue": LocalGlueJobs(pyspark=LazyPySparkResource(spark_config=local_spark_conf())),
+            "glue": LocalGlueJobs(pyspark=LazyPySparkResource(spark_config=local_spark_conf()), engine=settings.engine),
             "catalog": catalog,
             "athena": DuckDBAthena(catalog=catalog),
             "snowflake": FakesnowResource(

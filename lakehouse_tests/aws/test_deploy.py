@@ -1,5 +1,7 @@
 """Deploying the Glue side uploads every script encrypted and creates or updates one job per script."""
 
+from importlib.metadata import version
+
 import boto3
 import pytest
 
@@ -39,4 +41,5 @@ def test_deploy_uploads_encrypted_scripts_and_defines_jobs(aws_account: dict[str
         assert job["Command"]["ScriptLocation"] == location
         assert job["SecurityConfiguration"] == settings.glue_security_configuration
         assert job["DefaultArguments"]["--extra-py-files"].endswith("glue_scripts.zip")
+        assert job["DefaultArguments"]["--additional-python-modules"] == f"sqlglot=={version('sqlglot')}"
         assert job["GlueVersion"] == "5.0"

@@ -1,4 +1,5 @@
-"""gold_build: every mart equals an independent DuckDB computation over the same silver; empty input; reruns."""
+"""gold_build on both engines: every mart equals an independent DuckDB computation over the same silver, the two
+engines' marts and partials are identical (EXCEPT ALL both ways, same Parquet schema, same report); empty input; reruns."""
 
 from __future__ import annotations
 
@@ -85,10 +86,29 @@ def _args(silver: Path, gold: Path, mart: str) -> dict[str, str]:
             "run_id": "r1"}
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def _args_on(engine: str, silver: Path, mart: str) -> dict[str, str]:
+    return {**_args(silver, silver.parent / f"gold-{engine}", mart), "engine": engine}
+
+
 @pytest.fixture(scope="module")
-def built(spark: SparkSession, silver: Path) -> dict[str, dict[str, Any]]:
-    """Every mart built once from the shared silver."""
-    return {m: run(spark, _args(silver, silver.parent / "gold", m)) for m in mart_names()}
+def built_by_engine(spark: SparkSession, silver: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every mart built once from the shared silver on each engine, into its own gold folder."""
+    return {e: {m: run(spark, _args_on(e, silver, m)) for m in mart_names()} for e in ENGINES}
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine a test's gold build ran on."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def built(built_by_engine: dict[str, dict[str, dict[str, Any]]], engine: str) -> dict[str, dict[str, Any]]:
+    """Every mart built from the shared silver on `engine`."""
+    return built_by_engine[engine]
 
 
 def _duck(silver: Path) -> duckdb.DuckDBPyConnection:
@@ -222,27 +242,63 @@ def test_web_marts_follow_the_session_rule(built: dict[str, dict[str, Any]]) -> 
 
 
 def test_empty_silver_gives_empty_marts_with_schema(
-    spark: SparkSession, built: dict[str, dict[str, Any]], tmp_path: Path
+    spark: SparkSession, engine: str, built: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
     for mart in mart_names():
-        result = run(spark, _args(tmp_path / "silver", tmp_path / "gold", mart))
+        result = run(spark, {**_args(tmp_path / "silver", tmp_path / "gold", mart), "engine": engine})
         assert (result["rows"], result["schema"]) == (0, built[mart]["schema"])
         assert pq.read_table(result["path"]).num_rows == 0
         assert pq.read_schema(next(Path(result["path"]).glob("*.parquet"))).names == [c for c, _ in result["schema"]]
         assert all(v in (0, 0.0, "0") for v in result["totals"].values())
 
 
-def test_rerun_leaves_identical_output(spark: SparkSession, built: dict[str, dict[str, Any]], silver: Path) -> None:
+def test_rerun_leaves_identical_output(spark: SparkSession, engine: str, built: dict[str, dict[str, Any]],
+                                       silver: Path) -> None:
     for mart in ("customer_lifetime_value", "web_traffic_daily"):
         before = _mart_rows(built[mart])
-        again = run(spark, _args(silver, silver.parent / "gold", mart))
+        again = run(spark, _args_on(engine, silver, mart))
         assert again == built[mart]
         assert _mart_rows(again) == before
         assert len(list(Path(again["path"]).glob("*.parquet"))) == 1
 
 
 def test_bad_arguments_are_rejected(spark: SparkSession, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown engine 'polars'"):
+        run(spark, {**_args(tmp_path, tmp_path, "part_demand"), "engine": "polars"})
     with pytest.raises(ValueError, match="does not build mart"):
         run(spark, _args(tmp_path, tmp_path, "no_such_mart"))
     with pytest.raises(ValueError, match="--gold_path"):
         run(spark, {k: v for k, v in _args(tmp_path, tmp_path, "part_demand").items() if k != "gold_path"})
+
+
+def _tables(result: dict[str, Any], gold: Path) -> dict[str, Path]:
+    folders = {result["mart"]: Path(result["path"])}
+    partials = gold / "_partials" / result["mart"]
+    folders.update({f"{result['mart']}/{p.name}": p for p in sorted(partials.glob("ingestion_date=*"))})
+    return folders
+
+
+def _report(result: dict[str, Any]) -> dict[str, Any]:
+    """The job's report without what names the engine or its folder; float totals rounded (summation order)."""
+    totals = {k: round(v, 9) if isinstance(v, float) else v for k, v in result["totals"].items()}
+    return {**{k: v for k, v in result.items() if k not in ("path", "engine", "bytes")}, "totals": totals}
+
+
+def test_engines_write_identical_marts_and_partials(built_by_engine: dict[str, dict[str, dict[str, Any]]],
+                                                    silver: Path) -> None:
+    con = duckdb.connect()
+    for mart in mart_names():
+        duck, spark_ = built_by_engine["duckdb"][mart], built_by_engine["spark"][mart]
+        assert (duck["engine"], spark_["engine"]) == ENGINES
+        assert _report(duck) == _report(spark_), mart
+        tables = [_tables(r, silver.parent / f"gold-{e}") for e, r in (("duckdb", duck), ("spark", spark_))]
+        assert tables[0].keys() == tables[1].keys() and len(tables[0]) >= 1
+        for name in tables[0]:
+            files = [sorted(str(f) for f in t[name].glob("*.parquet")) for t in tables]
+            schemas = [pq.read_schema(f[0]).remove_metadata() for f in files]
+            assert [s.types for s in schemas] == [schemas[0].types] * 2 and schemas[0].names == schemas[1].names, name
+            a, b = (f"read_parquet({f})" for f in files)
+            for left, right in ((a, b), (b, a)):
+                extra = con.sql(f"SELECT count(*) FROM (SELECT * FROM {left} EXCEPT ALL SELECT * FROM {right})")
+                assert extra.fetchall() == [(0,)], f"{name}: rows of one engine missing from the other"
+            assert con.sql(f"SELECT count(*) FROM {a}").fetchall() == con.sql(f"SELECT count(*) FROM {b}").fetchall()

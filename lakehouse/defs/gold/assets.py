@@ -97,7 +97,7 @@ def build_gold_asset(mart: Mart) -> dg.AssetsDefinition:
         silver = {day: silver_materialized(context.instance, mart, [day]) for day in days}
         started = time.monotonic()
         run = glue.run(context, "gold_build", {"mart": mart.name, **day_range_args(days), "silver_path": warehouse.uri("silver"),
-                                               "gold_path": warehouse.uri("gold"), "run_id": context.run_id})
+                                               "gold_path": warehouse.uri("gold"), "run_id": context.run_id, "engine": glue.engine})
         metrics.publish("gold", mart.name, {"rows_out": run.metadata.get("rows", 0), "duration_seconds": time.monotonic() - started})
         catalog.refresh(context, "gold", mart.name, warehouse.uri("gold", mart.name))
         yield dg.MaterializeResult(
