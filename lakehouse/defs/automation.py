@@ -18,7 +18,9 @@ import dagster as dg
 
 from glue_scripts.common.specs import BRONZE_SPECS
 from lakehouse.defs.common import INGESTION_DAYS
-from lakehouse.defs.landing import fingerprint, nested_folders, partition_files, read_folder, recorded_fingerprint
+from lakehouse.defs.landing import (
+    PARTITION_PREFIX, fingerprint, nested_folders, partition_files, read_folder, recorded_fingerprint,
+)
 from lakehouse.resources import Metrics, Warehouse
 
 LOOKBACK_DAYS = 3
@@ -34,15 +36,18 @@ class LandingCursor:
     partitions: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
-    def parse(raw: str | None) -> "LandingCursor":
-        """Read a cursor string; an empty or unreadable one means nothing seen yet (the instance still knows)."""
+    def parse(raw: str | None, today: date | None = None) -> "LandingCursor":
+        """Read a cursor string; an empty or unreadable one means nothing seen yet (the instance still knows). A
+        watermark that is no date, or beyond the future tolerance (an older cursor moved by a bad folder), is
+        dropped."""
         try:
             data = json.loads(raw) if raw else {}
         except ValueError:
             data = {}
         data = data if isinstance(data, dict) else {}
+        watermark = read_folder(f"{PARTITION_PREFIX}{data.get('watermark')}", today or datetime.now(UTC).date()).day
         partitions = data.get("partitions")
-        return LandingCursor(str(data.get("watermark") or ""), dict(partitions) if isinstance(partitions, dict) else {})
+        return LandingCursor(watermark, dict(partitions) if isinstance(partitions, dict) else {})
 
     def dump(self) -> str:
         """The cursor as a compact JSON string."""
@@ -75,16 +80,18 @@ def list_landing(warehouse: Warehouse, source: str, cursor: LandingCursor, today
             where = f"landing/{prefix}/{folder!r}"
             read = read_folder(folder, today)
             if read.problem:
-                listing.problems.append(f"{where}: {read.problem}")
+                listing.problems.append(f"{where} skipped: {read.problem}")
                 continue
             if not INGESTION_DAYS.has_partition_key(read.day):
-                listing.problems.append(f"{where}: not an ingestion day of this deployment")
-                continue
+                if read.day < today.isoformat():
+                    listing.problems.append(f"{where} skipped: not an ingestion day of this deployment")
+                continue  # today's (or tomorrow's) folder: its partition opens once the day is over
             if read.day < start:
                 continue
             files: dict[str, str] = _safely(
                 listing, where, lambda: partition_files(warehouse, source, spec.entity, read.day), {})
-            listing.problems += [f"{where}: nested sub-folder {name!r} is not read" for name in nested_folders(files)]
+            listing.problems += [f"{where}: nested sub-folder {name!r} is not read by bronze"
+                                 for name in nested_folders(files)]
             if files:
                 listing.partitions[(spec.name, read.day)] = files
     return listing
@@ -95,7 +102,7 @@ def _safely(listing: LandingListing, where: str, list_it: Callable[[], T], empty
     try:
         return list_it()
     except (OSError, ValueError) as error:
-        listing.problems.append(f"{where}: cannot be listed ({type(error).__name__}: {error})")
+        listing.problems.append(f"{where} skipped: cannot be listed ({type(error).__name__}: {error})")
         return empty
 
 
@@ -135,7 +142,7 @@ def build_landing_sensor(source: str) -> dg.SensorDefinition:
         listing = list_landing(warehouse, source, cursor)
         plan, next_cursor = plan_landing_runs(listing, cursor, context.instance)
         for problem in listing.problems:
-            context.log.warning(f"landing {source}: skipped {problem}")
+            context.log.warning(f"landing {source}: {problem}")
         requests = [
             dg.RunRequest(
                 run_key=f"{source}:{day}:{fingerprint({t: fingerprint(listing.partitions[t, day]) for t in tables})}",
@@ -157,7 +164,7 @@ def _skip_reason(source: str, listing: LandingListing) -> str:
     if not listing.problems:
         return reason
     shown = "; ".join(listing.problems[:10]) + ("; ..." if len(listing.problems) > 10 else "")
-    return f"{reason}; skipped {len(listing.problems)} folder(s): {shown}"
+    return f"{reason}; {len(listing.problems)} folder(s) reported: {shown}"
 
 
 EXTRACT_JOB = dg.define_asset_job(
@@ -166,7 +173,6 @@ EXTRACT_JOB = dg.define_asset_job(
     partitions_def=INGESTION_DAYS,
     description="Watermark extraction of the database and the CRM API for one ingestion date.",
 )
-
 
 
 @dg.schedule(name="extract_db_and_api_schedule", cron_schedule="0 1 * * *", execution_timezone="UTC", job=EXTRACT_JOB,

@@ -158,6 +158,23 @@ def test_a_far_future_folder_does_not_move_the_watermark_so_new_days_are_still_r
     assert runs == [(DAY_2, ["bronze/files__part"])]
 
 
+def test_a_cursor_already_moved_to_a_far_future_watermark_is_repaired(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    _day(tmp_path, "part", DAY_2, "part-2.csv", "b")
+    moved = LandingCursor("2099-01-01", {}).dump()
+    assert LandingCursor.parse(moved).watermark == ""
+    runs, cursor = _tick(tmp_path, moved, instance)
+    assert runs == [(DAY_2, ["bronze/files__part"])] and LandingCursor.parse(cursor).watermark == DAY_2
+
+
+def test_todays_folder_waits_for_its_partition_without_a_report(tmp_path: Path, instance: dg.DagsterInstance) -> None:
+    _day(tmp_path, "part", datetime.now(UTC).date().isoformat(), "part-today.csv", "t")
+    runs, result = _evaluate(tmp_path, None, instance)
+    assert runs == [] and "reported" not in (result.skip_reason.skip_message or "")
+    assert LandingCursor.parse(result.cursor) == LandingCursor()
+
+
 def test_future_tolerance_takes_tomorrow_and_refuses_the_day_after() -> None:
     today = datetime.now(UTC).date()
     within = today + timedelta(days=FUTURE_TOLERANCE_DAYS)
@@ -174,7 +191,7 @@ def test_a_nested_sub_folder_is_reported_and_its_partition_still_requested(
     runs, result = _evaluate(tmp_path, None, instance)
     assert runs == [(DAY_1, ["bronze/files__part"])]
     _, again = _evaluate(tmp_path, result.cursor, instance)
-    assert "nested sub-folder 'extra' is not read" in again.skip_reason.skip_message
+    assert "nested sub-folder 'extra' is not read by bronze" in again.skip_reason.skip_message
 
 
 def test_the_sensor_description_names_its_source_once() -> None:
