@@ -24,6 +24,8 @@ from lakehouse.defs.landing import (
 from lakehouse.resources import Metrics, Warehouse
 
 LOOKBACK_DAYS = 3
+# The tag of landing-sensor runs; dagster.yaml runs one of them at a time.
+TRIGGER_TAG = "trigger"
 T = TypeVar("T")
 
 
@@ -148,7 +150,7 @@ def build_landing_sensor(source: str) -> dg.SensorDefinition:
                 run_key=f"{source}:{day}:{fingerprint({t: fingerprint(listing.partitions[t, day]) for t in tables})}",
                 partition_key=day,
                 asset_selection=[dg.AssetKey(["bronze", table]) for table in tables],
-                tags={"trigger": f"landing_{source}"},
+                tags={TRIGGER_TAG: f"landing_{source}"},
             )
             for day, tables in plan.items()
         ]
