@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 LAYERS: tuple[str, ...] = ("landing", "bronze", "silver", "gold", "quarantine")
@@ -12,6 +15,8 @@ PROFILES: tuple[str, ...] = ("local", "aws")
 DEFAULT_ROOT = ".lakehouse"
 DEFAULT_API_TOKEN_ENV = "LAKEHOUSE_API_TOKEN"
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
+DEFAULT_START_DATE = "2024-01-01"
+DEFAULT_WORLD_DAYS = 3
 
 
 class SettingsError(ValueError):
@@ -32,6 +37,7 @@ class Variable:
 VARIABLES: tuple[Variable, ...] = (
     Variable("LAKEHOUSE_ENV", "both", False, "local", "Profile: `local` (embedded) or `aws`."),
     Variable("LAKEHOUSE_ROOT", "both", False, DEFAULT_ROOT, "Warehouse root: local layers, sources, catalog, DuckDB, fakesnow and the Dagster instance."),
+    Variable("LAKEHOUSE_START_DATE", "aws", False, DEFAULT_START_DATE, "First ingestion date (`YYYY-MM-DD`) of the daily partitions, which run to the latest complete UTC day; locally the partitions are the simulated world's days."),
     Variable("LAKEHOUSE_DB_URL", "both", False, "SQLite under the root", "Database source, `jdbc:sqlite:<path>` or `jdbc:postgresql://host:port/db`."),
     Variable("LAKEHOUSE_DB_USER", "both", False, "", "Database source user (PostgreSQL)."),
     Variable("LAKEHOUSE_DB_PASSWORD", "both", False, "", "Database source password; read by the job from the environment, never logged."),
@@ -63,6 +69,39 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SNOWFLAKE_GOLD_STAGE", "aws", False, "LAKEHOUSE.GOLD.GOLD_STAGE", "External stage on the gold bucket that `COPY INTO` loads from."),
     Variable("AWS_ENDPOINT_URL", "aws", False, "", "Any AWS-compatible endpoint (the tests use a moto server)."),
 )
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """What bounds the ingestion days: the profile, the root whose simulated world they are locally, the aws start."""
+
+    profile: str
+    root: Path
+    start_date: date
+
+    def world_days(self) -> list[str]:
+        """The simulated world's ingestion days (`sources/manifest.json`); the default world's before one exists."""
+        try:
+            days = json.loads((self.root / "sources" / "manifest.json").read_text())["days"]
+            return [date.fromisoformat(d).isoformat() for d in days] or _default_world()
+        except (OSError, ValueError, KeyError, TypeError):
+            return _default_world()
+
+
+def _default_world() -> list[str]:
+    start = date.fromisoformat(DEFAULT_START_DATE)
+    return [(start + timedelta(days=i)).isoformat() for i in range(DEFAULT_WORLD_DAYS)]
+
+
+def load_calendar(env: Mapping[str, str] | None = None) -> Calendar:
+    """The profile, root and start date alone, so the partitions resolve even where other variables are missing."""
+    env = os.environ if env is None else env
+    profile = env.get("LAKEHOUSE_ENV", "local").strip() or "local"
+    if profile not in PROFILES:
+        raise SettingsError(f"LAKEHOUSE_ENV must be one of {', '.join(PROFILES)}, not {profile!r}")
+    root = Path(env.get("LAKEHOUSE_ROOT") or DEFAULT_ROOT).expanduser().resolve()
+    start = env.get("LAKEHOUSE_START_DATE", "").strip() or DEFAULT_START_DATE
+    return Calendar(profile, root, _date(start, "LAKEHOUSE_START_DATE"))
 
 
 @dataclass(frozen=True)
@@ -113,10 +152,8 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Resolve the profile from the environment; the aws profile refuses to start with gaps."""
     env = os.environ if env is None else env
-    profile = env.get("LAKEHOUSE_ENV", "local").strip() or "local"
-    if profile not in PROFILES:
-        raise SettingsError(f"LAKEHOUSE_ENV must be one of {', '.join(PROFILES)}, not {profile!r}")
-    root = Path(env.get("LAKEHOUSE_ROOT") or DEFAULT_ROOT).expanduser().resolve()
+    calendar = load_calendar(env)
+    profile, root = calendar.profile, calendar.root
     common = {
         "root": root,
         "db_url": env.get("LAKEHOUSE_DB_URL") or f"jdbc:sqlite:{root / 'sources' / 'db' / 'source.sqlite'}",
@@ -161,6 +198,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         endpoint_url=env.get("AWS_ENDPOINT_URL", ""),
         **common,
     )
+
+
+def _date(value: str, name: str) -> date:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise SettingsError(f"{name} must be a date YYYY-MM-DD, not {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a valid date YYYY-MM-DD, not {value!r}") from None
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import dagster as dg
@@ -14,13 +15,26 @@ from glue_scripts.common.redact import redact
 from glue_scripts.common.transient import TransientSourceError
 from lakehouse.defs.columns import COLUMN_DESCRIPTIONS
 from lakehouse.resources.glue import GlueJobRunFailed
+from lakehouse.settings import Calendar, load_calendar
 
 T = TypeVar("T")
 
-START_DATE = "2024-01-01"
 OWNERS = ["team:data-platform"]
 
-INGESTION_DAYS = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC", fmt="%Y-%m-%d")
+
+def ingestion_days(calendar: Calendar) -> dg.DailyPartitionsDefinition:
+    """The daily ingestion-date partitions: on aws from the configured start date to the latest complete UTC day;
+    locally exactly the simulated world's days, so the catalog lists the days that exist and none missing."""
+    if calendar.profile == "aws":
+        return dg.DailyPartitionsDefinition(start_date=calendar.start_date.isoformat(), timezone="UTC", fmt="%Y-%m-%d")
+    days = calendar.world_days()
+    end = date.fromisoformat(max(days)) + timedelta(days=1)
+    return dg.DailyPartitionsDefinition(start_date=min(days), end_date=end.isoformat(), timezone="UTC", fmt="%Y-%m-%d")
+
+
+# The one ingestion-day partitions definition every asset, check and job uses, resolved once per process from the
+# environment the code location starts with (LAKEHOUSE_ENV, LAKEHOUSE_ROOT, LAKEHOUSE_START_DATE).
+INGESTION_DAYS = ingestion_days(load_calendar())
 
 # Every Glue job takes a range of ingestion dates and applies its days in order inside one Glue run, so a
 # backfill of N days is one run per asset instead of N (gold builds once, as of the range's last day).

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import duckdb
 
-DEFAULT_START_DATE = date(2024, 1, 1)
+from lakehouse.settings import DEFAULT_START_DATE as DEFAULT_START
+
+# The default world's first day is the one the local partitions fall back to before any world exists.
+DEFAULT_START_DATE = date.fromisoformat(DEFAULT_START)
 DAY_START_SECONDS = 600
 DAY_SPAN_SECONDS = 80_000
 

@@ -7,7 +7,6 @@ process delivers each day to the landing zone and launches only what the landing
 and the automation sensor request, asserting at every tick exactly which runs and partitions they request.
 """
 
-import logging
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -19,13 +18,13 @@ import dagster as dg
 import duckdb
 import pytest
 from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
-from dagster._core.definitions.automation_tick_evaluation_context import AutomationTickEvaluationContext
 
 from glue_scripts.common.specs import BRONZE_SPECS
 from lakehouse.definitions import build_definitions
-from lakehouse.defs.automation import AUTOMATION_SENSOR, EXTRACT_JOB, EXTRACT_SCHEDULE, IN_ORDER_TAG, build_landing_sensor
+from lakehouse.defs.automation import EXTRACT_JOB, EXTRACT_SCHEDULE, IN_ORDER_TAG
 from lakehouse.settings import load_settings
 from lakehouse.sources import DEFAULT_SEED, deliver, simulate
+from lakehouse_tests.defs.ticks import automation_tick, landing_tick
 from lakehouse_tests.fixtures.worlds import BIN, DAYS, SCALE_FACTOR, LakehouseRun, start
 
 pytestmark = pytest.mark.slow
@@ -83,35 +82,12 @@ def _keys(keys: Sequence[dg.AssetKey]) -> frozenset[str]:
     return frozenset(k.to_user_string() for k in keys)
 
 
-def _landing_tick(defs: dg.Definitions, instance: dg.DagsterInstance, source: str,
-                  cursors: dict[str, str | None]) -> list[dg.RunRequest]:
-    """One tick of a landing sensor, resuming from and updating its cursor."""
-    with dg.build_sensor_context(instance=instance, cursor=cursors.get(source),
-                                 resources={"warehouse": defs.resources["warehouse"]}) as context:
-        result = build_landing_sensor(source)(context)
-    cursors[source] = result.cursor
-    return list(result.run_requests)
-
-
 def _schedule_tick(instance: dg.DagsterInstance, day: str) -> list[dg.RunRequest]:
     """The extraction schedule's tick at 01:00 UTC the day after `day`."""
     at = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(1), tzinfo=UTC)
     with dg.build_schedule_context(instance=instance, scheduled_execution_time=at) as context:
         result = EXTRACT_SCHEDULE(context)
     return list(result) if isinstance(result, list) else [result]
-
-
-def _automation_tick(defs: dg.Definitions, instance: dg.DagsterInstance,
-                     cursor: AssetDaemonCursor) -> tuple[list[dg.RunRequest], AssetDaemonCursor]:
-    """One tick of the automation sensor, evaluated the way the daemon evaluates it, against the instance."""
-    evaluation = AutomationTickEvaluationContext(
-        evaluation_id=cursor.evaluation_id, instance=instance, asset_graph=defs.resolve_asset_graph(), cursor=cursor,
-        materialize_run_tags=AUTOMATION_SENSOR.run_tags, observe_run_tags={}, auto_observe_asset_keys=set(),
-        asset_selection=AUTOMATION_SENSOR.asset_selection, logger=logging.getLogger("lakehouse_automation"),
-        emit_backfills=AUTOMATION_SENSOR.emit_backfills,
-    )
-    requests, next_cursor, _ = evaluation.evaluate()
-    return list(requests), next_cursor
 
 
 def _launch(defs: dg.Definitions, instance: dg.DagsterInstance, requests: list[dg.RunRequest]) -> None:
@@ -154,12 +130,12 @@ def test_sensors_and_automation_alone_end_with_the_silver_and_gold_of_lakehouse_
     cursor = AssetDaemonCursor.empty()
     (root / "dagster").mkdir(exist_ok=True)
     with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
-        idle, cursor = _automation_tick(defs, instance, cursor)
+        idle, cursor = automation_tick(defs, instance, cursor)
         assert idle == [], "the automation sensor is running before the first delivery and requests nothing"
         for day in worlds.days:
             landed = deliver(root, day)
-            files = _landing_tick(defs, instance, "files", cursors)
-            logs = _landing_tick(defs, instance, "logs", cursors)
+            files = landing_tick(defs, instance, "files", cursors)
+            logs = landing_tick(defs, instance, "logs", cursors)
             assert _runs(files) == _landed(landed, root, "files")
             assert _runs(logs) == _landed(landed, root, "logs")
             assert {(day, frozenset({"bronze/logs__web_access"}))} == _runs(logs)
@@ -170,9 +146,9 @@ def test_sensors_and_automation_alone_end_with_the_silver_and_gold_of_lakehouse_
             scheduled = _schedule_tick(instance, day)
             assert [(r.partition_key, r.job_name) for r in scheduled] == [(day, EXTRACT_JOB.name)]
             _launch(defs, instance, files + logs + scheduled)
-            assert _landing_tick(defs, instance, "files", cursors) == []
+            assert landing_tick(defs, instance, "files", cursors) == []
 
-            requested, cursor = _automation_tick(defs, instance, cursor)
+            requested, cursor = automation_tick(defs, instance, cursor)
             expected = {(day, frozenset(downstream))}
             if day in late:
                 expected.add((late[day], after_late_partsupp))
@@ -181,7 +157,7 @@ def test_sensors_and_automation_alone_end_with_the_silver_and_gold_of_lakehouse_
             assert all(r.tags.get(IN_ORDER_TAG) == "true" for r in requested)
             _launch(defs, instance, requested)
             # The sensor keeps ticking: once its runs finished, the day has settled and it requests nothing more.
-            settled, cursor = _automation_tick(defs, instance, cursor)
+            settled, cursor = automation_tick(defs, instance, cursor)
             assert settled == []
         for key in extract:
             assert instance.get_materialized_partitions(dg.AssetKey.from_user_string(key)) == set(worlds.days), key

@@ -12,6 +12,7 @@ from lakehouse.defs.common import (
     INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, range_metadata, results_by_day,
     run_with_transient_retry,
 )
+from lakehouse.defs.landing import landing_fingerprints
 from lakehouse.resources import Catalog, GlueJobs, Metrics, SourceSystems, Warehouse
 
 SOURCE_DESCRIPTIONS = {
@@ -69,6 +70,7 @@ def build_bronze_asset(spec: BronzeSpec) -> dg.AssetsDefinition:
         previous = previous_partition_columns(table_uri, days[0])
         started = time.monotonic()
         args = job_args(spec, days, context.run_id, warehouse, sources)
+        landing = landing_fingerprints(warehouse, spec, days)
         run = run_with_transient_retry(context, lambda: glue.run(context, spec.job, args))
         by_day = results_by_day(run.metadata, days)
         corrupt = [file for result in by_day.values() for file in result.get("corrupt_files") or []]
@@ -86,6 +88,7 @@ def build_bronze_asset(spec: BronzeSpec) -> dg.AssetsDefinition:
             **range_metadata(by_day, run.run_id),
             "source_rows": sum(int(r.get("source_rows", 0)) for r in by_day.values()),
             "source_ref": "; ".join(str(r.get("source_ref", "")) for r in by_day.values()),
+            **landing,
         })
         yield from check_events(context, checks)
 
