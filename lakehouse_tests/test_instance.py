@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.run_coordinator import QueuedRunCoordinator
 
-from lakehouse.defs.automation import IN_ORDER_TAG, TRIGGER_TAG
+from lakehouse.defs.automation import AUTOMATION_SENSOR, IN_ORDER_TAG, TRIGGER_TAG
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,3 +23,5 @@ def test_the_local_instance_queues_runs_within_its_limits(tmp_path: Path) -> Non
         limits = {limit["key"]: limit["limit"] for limit in config.run_queue_config.tag_concurrency_limits}
         assert limits == {IN_ORDER_TAG: 1, TRIGGER_TAG: 1}
         assert config.pool_config.default_pool_limit == 2
+    assert AUTOMATION_SENSOR.run_tags == {IN_ORDER_TAG: "true"}
+    assert not AUTOMATION_SENSOR.emit_backfills

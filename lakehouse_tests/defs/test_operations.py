@@ -2,7 +2,6 @@
 single-run backfills, and one local Spark JVM per process."""
 
 import random
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -12,7 +11,6 @@ from glue_scripts.common.api_client import ApiUnavailableError
 from glue_scripts.common.session import get_spark
 from lakehouse.definitions import build_definitions
 from lakehouse.defs import common
-from lakehouse.defs.automation import AUTOMATION_SENSOR, IN_ORDER_TAG
 from lakehouse.defs.bronze.assets import BRONZE_ASSETS
 from lakehouse.resources import GlueJobs, GlueRun, LocalMetrics, Warehouse
 from lakehouse.resources.catalog import LocalCatalog
@@ -20,7 +18,6 @@ from lakehouse.resources.sources import SourceSystems
 from lakehouse.settings import load_settings
 from lakehouse_tests.test_definitions import AWS_ENV
 
-REPO = Path(__file__).resolve().parents[2]
 REGION = dg.AssetKey(["bronze", "files__region"])
 
 
@@ -82,16 +79,6 @@ def test_every_glue_backed_asset_runs_in_the_glue_pool_and_backfills_in_one_run(
         node = graph.get(key)
         assert node.pools == (set() if key.path[0] == "snowflake" else {"glue"}), key
         assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
-
-
-def test_instance_limits_glue_pool_and_runs_automation_one_day_at_a_time(tmp_path: Path) -> None:
-    shutil.copyfile(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
-    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
-        config = instance.get_concurrency_config()
-    assert config.pool_config.default_pool_limit == 4
-    assert {"key": IN_ORDER_TAG, "limit": 1} in config.run_queue_config.tag_concurrency_limits
-    assert AUTOMATION_SENSOR.run_tags == {IN_ORDER_TAG: "true"}
-    assert not AUTOMATION_SENSOR.emit_backfills
 
 
 def test_local_runs_share_one_process_and_one_spark_jvm(tmp_path: Path) -> None:
