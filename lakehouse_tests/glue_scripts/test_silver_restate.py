@@ -3,7 +3,6 @@ merge of the same bronze does (silver and quarantine, EXCEPT ALL both ways)."""
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -137,8 +136,7 @@ def operations(rng: random.Random) -> list[tuple[Any, ...]]:
     return ops
 
 
-# One seed in the suite (each sequence is ~9 Spark day-runs); LAKEHOUSE_RESTATE_SEEDS adds more, e.g. "12,8,3".
-@pytest.mark.parametrize("seed", [int(s) for s in os.environ.get("LAKEHOUSE_RESTATE_SEEDS", "8").split(",")])
+@pytest.mark.parametrize("seed", [12, 8])
 def test_any_order_ends_at_the_from_scratch_merge(
     seed: int, tmp_path: Path, spark: SparkSession, one_shuffle_partition: None
 ) -> None:
