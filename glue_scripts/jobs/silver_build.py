@@ -1,23 +1,22 @@
-"""Glue job silver_build: settle bronze day D into its silver table (one current row per key) and quarantine.
+"""Glue job silver_build: merge one bronze day into its silver table (one current row per key) and quarantine.
 
-Silver is a function of bronze: after any order of first runs, re-runs, restated deliveries and backfills, silver
-and quarantine equal `silver_scratch.from_scratch` over the merged bronze partitions, the days that have run (all
-of them once every day has run; the rule is `silver_merge.settle`).
-Layout: silver/<table>/ingestion_date=<D>/ holds the current rows that batch D delivered; quarantine/<table>/
-ingestion_date=<D>/ holds batch D's rejected rows and its held rows (the partition is the batch's ingestion date).
+Layout: silver/<table>/ingestion_date=<D>/ holds the rows whose winning version the run for batch D wrote:
+the winners among bronze D's valid rows plus the held rows of other days that this run released (they keep
+their own `_ingestion_date`). quarantine/<table>/ingestion_date=<D>/ holds batch D's rejected and held rows.
 
-A run of batch D (cost follows the keys it touches, not the history):
-1. the key set K: keys of bronze D's rule-passing rows, keys whose silver or held rows came from batch D (a
-   restated D may have withdrawn them), held keys whose references now resolve, silver keys whose references no
-   longer do, keys repeated in silver, and the key sets of interrupted runs;
-2. K is recorded under <silver table>/_pending/D before any write;
-3. the bronze history of K: every merged bronze partition (one with a silver partition: its day has run), filtered
-   on K by its typed key before standardizing, with all of bronze D; `settle` gives each row its status;
-4. every silver partition that loses or gains a row of K is rewritten with its rows outside K and its new current
-   rows of K, and the same for the held rows of each quarantine partition; partition D of both is always
-   rewritten (its rejected rows from bronze D), last; then the recorded key sets are dropped.
-Crash safety: every write swaps one whole partition, and a crash leaves K recorded: the next run of any day adds
-it to its own key set, settles those keys again and rewrites whatever partitions still disagree.
+Merge of batch D (no rescan of full history):
+1. standardize bronze D; drop exact duplicates (same `_record_hash` in the batch, or as a silver row in another
+   partition); reject rule breakers; hold rows whose foreign keys miss the current referenced silver tables;
+2. release held rows of the other quarantine partitions whose keys now resolve;
+3. rank per key the projection (key, `_updated_at`, `_ingestion_date`, `_record_hash`) of the other silver
+   partitions with partition D's rows from other batches, the batch's valid rows and the released rows; the
+   greatest (`_updated_at`, `_ingestion_date`, `_record_hash`) wins, exact ties go to rows already in silver;
+4. write partition D (its winners), then each other partition that lost a row (rewritten without it), then
+   quarantine D, then the quarantine partitions that released rows (each through spark_io.write_partition).
+Crash safety: every write swaps one whole partition. A crash after partition D but before an older partition
+leaves a key twice; the next run of any day ranks all rows again and rewrites the loser's partition. A crash
+before a quarantine partition drops released rows leaves them held; the next run releases them again, they
+lose the exact tie to their copy already in silver and are only removed from quarantine.
 Idempotency: re-running D recomputes the same partitions; rows already written keep their `_run_id`.
 """
 
@@ -26,22 +25,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow.fs as pafs
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from glue_scripts.common import silver_io, spark_io, writer
+from glue_scripts.common import spark_io, writer
 from glue_scripts.common.days import ingestion_days, over_days
 from glue_scripts.common.entry import main, require
-from glue_scripts.common.fs import join
+from glue_scripts.common.fs import filesystem_for, join
 from glue_scripts.common.specs import SILVER_BY_NAME, SilverSpec
 from glue_scripts.transforms import silver_web as web
 from glue_scripts.transforms.bronze import schema_of, window
 from glue_scripts.transforms.quality import read_table, table_quality
 from glue_scripts.transforms.silver_merge import (
-    PARTITION, QUARANTINE_LINEAGE, STATUS, STATUSES, affected_keys, keep_run_ids, quarantine_rows,
-    reconciliation, rule_counts, settle,
+    FK_OK, ORIGIN, PARTITION, STATUS, WINNER, classify, keep_run_ids, merge_rows, quarantine_rows, rank_versions,
+    reconciliation, resolve_foreign_keys, rule_counts,
 )
-from glue_scripts.transforms.silver_standardize import RULES_COL, conform_raw, silver_columns, standardize
+from glue_scripts.transforms.silver_standardize import RULES_COL, VERSION, conform_raw, silver_columns, standardize
 
 WEB_EVENTS = "web_events"
 WEB_BRONZE = "logs__web_access"
@@ -77,6 +77,32 @@ def read_current(spark: SparkSession, silver_path: str, table: str) -> DataFrame
     return None if df is None else df.drop("ingestion_date")
 
 
+def _with_partition(df: DataFrame | None) -> DataFrame | None:
+    if df is None:
+        return None
+    return df.withColumn(PARTITION, F.col("ingestion_date").cast("string")).drop("ingestion_date")
+
+
+def _read_bronze(spark: SparkSession, bronze_path: str, bronze: str, job: SilverArgs) -> DataFrame:
+    """Bronze partition D alone (its own schema: drift and `_corrupt_record` columns vary by day)."""
+    path = join(bronze_path, bronze, job.partition)
+    fs, local = filesystem_for(path)
+    if fs.get_file_info(local).type == pafs.FileType.NotFound:
+        raise FileNotFoundError(f"bronze partition {path} does not exist; run the bronze job for {job.day} first")
+    return spark.read.parquet(path)
+
+
+def _write(df: DataFrame, table_path: str, day: str) -> str:
+    spark_io.write_partition(df, table_path, f"ingestion_date={day}")
+    return day
+
+
+def _rewrite_without(spark: SparkSession, table_path: str, day: str, drop: DataFrame, on: list[str]) -> str:
+    """Rewrite one partition without the rows matching `drop` on `on`."""
+    current = spark.read.parquet(join(table_path, f"ingestion_date={day}"))
+    return _write(current.join(drop, on, "left_anti").select(*current.columns), table_path, day)
+
+
 def _refs(spark: SparkSession, spec: SilverSpec, job: SilverArgs) -> dict[str, DataFrame | None]:
     refs: dict[str, DataFrame | None] = {}
     for fk in spec.foreign_keys:
@@ -85,87 +111,74 @@ def _refs(spark: SparkSession, spec: SilverSpec, job: SilverArgs) -> dict[str, D
     return refs
 
 
-def changes(old: DataFrame | None, new: DataFrame, on: list[str]) -> dict[tuple[str, str], int]:
-    """{("lost" | "gained", day): rows}: rows of `old` (by `_partition`) missing from `new` (by `_ingestion_date`),
-    and the reverse, matched on `on` and the day."""
-    new_rows = new.select(*on, F.col("_ingestion_date").alias("__day"))
-    if old is None:
-        both = new_rows.withColumn("__side", F.lit("gained"))
-    else:
-        old_rows = old.select(*on, F.col(PARTITION).alias("__day"))
-        lost = old_rows.join(new_rows, [*on, "__day"], "left_anti").withColumn("__side", F.lit("lost"))
-        gained = new_rows.join(old_rows, [*on, "__day"], "left_anti").withColumn("__side", F.lit("gained"))
-        both = lost.unionByName(gained)
-    return {(r["__side"], r["__day"]): int(r["count"]) for r in both.groupBy("__side", "__day").count().collect()}
+def _released(
+    spark: SparkSession, spec: SilverSpec, job: SilverArgs, refs: dict[str, DataFrame | None]
+) -> DataFrame | None:
+    """Held rows of other quarantine partitions whose foreign keys now resolve, standardized, with `_partition`."""
+    quarantine = _with_partition(read_table(spark, job.path("quarantine")))
+    if quarantine is None:
+        return None
+    held = quarantine.where((F.col(STATUS) == "held") & (F.col(PARTITION) != job.day))
+    typed = standardize(conform_raw(held, spec, (PARTITION,)), spec, (PARTITION,))
+    return resolve_foreign_keys(typed, spec, refs).where(F.col(FK_OK) & (F.size(RULES_COL) == 0))
 
 
 def build_table(spark: SparkSession, spec: SilverSpec, job: SilverArgs) -> dict[str, Any]:
-    """Settle again, from bronze history, every key batch D touches or used to touch; rewrite the partitions whose
-    rows change (D always), recording the key set first so an interrupted run is finished by the next; return counts."""
+    """Merge bronze partition D of `spec` into silver and quarantine; return the run's counts."""
     silver_table, quarantine_table = job.path("silver"), job.path("quarantine")
     writer.recover(silver_table)
     writer.recover(quarantine_table)
-    pk, by_row, on_q = list(spec.primary_key), [*spec.primary_key, "_record_hash"], [*QUARANTINE_LINEAGE, STATUS]
-    bronze_table = join(job.bronze_path, spec.bronze)
+    pk, columns = list(spec.primary_key), list(silver_columns(spec))
+    by_row, by_quarantine_row = [*pk, "_record_hash"], ["_record_hash", "_source_ref"]
+    silver = _with_partition(read_table(spark, silver_table))
+    other = None if silver is None else silver.select(*pk, VERSION, "_ingestion_date", "_record_hash", PARTITION).where(
+        F.col(PARTITION) != job.day)
+    existing_d = None if silver is None else silver.where(F.col(PARTITION) == job.day).drop(PARTITION)
     refs = _refs(spark, spec, job)
-    batch = standardize(conform_raw(silver_io.read_bronze_day(spark, bronze_table, job.day), spec), spec)
-    batch = batch.localCheckpoint(eager=True)
-    silver = silver_io.read_partitioned(spark, silver_table)
-    held = silver_io.read_held(spark, quarantine_table, spec)
-    pending = silver_io.pending_names(silver_table)
-    keys = affected_keys(spec, job.day, batch, silver, held, refs, silver_io.read_pending(spark, silver_table, pending))
-    keys = keys.localCheckpoint(eager=True)
-    silver_io.record_pending(keys, silver_table, job.day)
-    merged = set(silver_io.days(silver_table)) - {job.day}
-    history = silver_io.bronze_history(spark, bronze_table, spec, keys, batch, merged).localCheckpoint(eager=True)
-    settled = settle(history, spec, refs).localCheckpoint(eager=True)
+    bronze = standardize(conform_raw(_read_bronze(spark, job.bronze_path, spec.bronze, job), spec), spec)
+    batch = classify(bronze, spec, other, refs).localCheckpoint(eager=True)
+    own_d = None if existing_d is None else existing_d.where(F.col("_ingestion_date") == job.day)
+    valid = keep_run_ids(batch.where(F.col(STATUS) == "valid"), own_d, by_row, job.run_id)
+    released = _released(spark, spec, job, refs)
+    released = None if released is None else released.withColumn("_run_id", F.lit(job.run_id))
+    keep = None if existing_d is None else existing_d.where(F.col("_ingestion_date") != job.day)
+    ranked = rank_versions(merge_rows(spec, job.day, valid, released, keep, other), spec).localCheckpoint(eager=True)
+    stats = [(r[ORIGIN], r[WINNER], r[PARTITION], int(r["count"])) for r in
+             ranked.groupBy(ORIGIN, WINNER, PARTITION).count().collect()]
 
-    old_rows = None if silver is None else silver.join(keys, pk, "left_semi").localCheckpoint(eager=True)
-    old_held = None if held is None else held.join(keys, pk, "left_semi").localCheckpoint(eager=True)
-    current = keep_run_ids(settled.where(F.col(STATUS) == "current"), old_rows,
-                           [*by_row, "_ingestion_date"], job.run_id).localCheckpoint(eager=True)
-    moved = changes(old_rows, current, by_row)
-    held_moved = changes(old_held, settled.where(F.col(STATUS) == "held"), list(QUARANTINE_LINEAGE))
-    silver_days = sorted({d for _, d in moved} - {job.day}, reverse=True)
-    q_days = sorted({d for _, d in held_moved} - {job.day}, reverse=True)
-    before = 0 if silver is None else silver.count()
-    released = 0 if old_held is None else old_held.join(
-        current, [*QUARANTINE_LINEAGE, "_ingestion_date"], "left_semi").count()
-    old_q = silver_io.read_partitioned(spark, quarantine_table)
-    old_q = None if old_q is None else old_q.where(F.col(PARTITION).isin(job.day, *q_days))
-    bad = quarantine_rows(settled.where((F.col(STATUS) == "held") | (F.col("_ingestion_date") == job.day)), spec)
-    bad = keep_run_ids(bad, None if old_q is None else old_q.withColumnRenamed(PARTITION, "_ingestion_date"),
-                       [*on_q, "_ingestion_date"], job.run_id).localCheckpoint(eager=True)
+    new_d = ranked.where(F.col(WINNER) & (F.col(ORIGIN) != "old")).select(*columns).sortWithinPartitions(*pk)
+    rewritten = [_write(new_d, silver_table, job.day)]
+    for day in sorted({p for o, w, p, _ in stats if o == "old" and not w}):
+        drop = ranked.where(~F.col(WINNER) & (F.col(ORIGIN) == "old") & (F.col(PARTITION) == day))
+        rewritten.append(_rewrite_without(spark, silver_table, day, drop.select(*by_row), by_row))
+    previous_q = _with_partition(read_table(spark, quarantine_table))
+    previous_q = None if previous_q is None else previous_q.where(F.col(PARTITION) == job.day)
+    quarantine = keep_run_ids(quarantine_rows(batch, spec), previous_q, [*by_quarantine_row, STATUS], job.run_id)
+    q_rewritten = [_write(quarantine, quarantine_table, job.day)]
+    for day in sorted({p for o, _, p, _ in stats if o == "released"}):
+        drop = ranked.where((F.col(ORIGIN) == "released") & (F.col(PARTITION) == day)).select(*by_quarantine_row)
+        q_rewritten.append(_rewrite_without(spark, quarantine_table, day, drop, by_quarantine_row))
 
-    written = 0
-    for day in [*silver_days, job.day]:
-        kept = None if silver is None else silver.where(F.col(PARTITION) == day).join(keys, pk, "left_anti")
-        written += silver_io.write_silver(current.where(F.col("_ingestion_date") == day), kept, spec, silver_table, day)
-    for day in [*q_days, job.day]:
-        kept_q = None if old_q is None or day == job.day else silver_io.kept_quarantine(old_q, old_held, day)
-        silver_io.write_quarantine(bad.where(F.col("_ingestion_date") == day), kept_q, spec, quarantine_table, day)
-    silver_io.clear_pending(silver_table, [*pending, job.day])
+    grouped = [(r[STATUS], r[RULES_COL], int(r["count"])) for r in batch.groupBy(STATUS, RULES_COL).count().collect()]
+    status = {k: sum(n for s, _, n in grouped if s == k) for k in ("duplicate", "rejected", "held", "valid")}
 
-    mine = settled.where(F.col("_ingestion_date") == job.day)
-    grouped = [(r[STATUS], r[RULES_COL], int(r["count"])) for r in mine.groupBy(STATUS, RULES_COL).count().collect()]
-    status = {k: sum(n for s, _, n in grouped if s == k) for k in STATUSES}
-    lost = {d: n for (side, d), n in moved.items() if side == "lost"}
-    gained = sum(n for (side, _), n in moved.items() if side == "gained")
+    def count(origin: str, winner: bool | None = None) -> int:
+        return sum(n for o, w, _, n in stats if o == origin and winner in (None, w))
+
     result = {
         "bronze_rows": sum(status.values()),
-        "contributing": status["current"],
+        "contributing": count("batch", True),
         "exact_duplicates": status["duplicate"],
-        "superseded": status["superseded"],
+        "superseded": count("batch", False),
         "quarantined": status["rejected"] + status["held"],
         "quarantined_by_rule": rule_counts((rules, n) for s, rules, n in grouped if s in ("rejected", "held")),
         "held": status["held"],
-        "released": released,
-        "replaced": sum(n for d, n in lost.items() if d != job.day),
-        "rows": before - sum(lost.values()) + gained,
-        "bytes": written,
-        "partitions_rewritten": [job.day, *silver_days],
-        "quarantine_partitions_rewritten": [job.day, *q_days],
-        "schema": schema_of(current.select(*silver_columns(spec))),
+        "released": count("released"),
+        "replaced": count("old", False),
+        "rows": sum(n for _, w, _, n in stats if w),
+        "partitions_rewritten": rewritten,
+        "quarantine_partitions_rewritten": q_rewritten,
+        "schema": schema_of(new_d),
     }
     if job.quality:
         result["quality"] = table_quality(spark, spec, job.silver_path)
@@ -177,16 +190,18 @@ def build_web_events(spark: SparkSession, job: SilverArgs) -> dict[str, Any]:
     silver_table, quarantine_table = job.path("silver"), job.path("quarantine")
     writer.recover(silver_table)
     writer.recover(quarantine_table)
-    bronze = silver_io.read_bronze_day(spark, join(job.bronze_path, WEB_BRONZE), job.day)
+    bronze = _read_bronze(spark, job.bronze_path, WEB_BRONZE, job)
     events = web.standardize_logs(web.conform_logs(bronze)).localCheckpoint(eager=True)
     on = ["_source_ref", "_record_hash"]
-    previous = silver_io.read_partition(spark, silver_table, job.day)
+    previous = _with_partition(read_table(spark, silver_table))
+    previous = None if previous is None else previous.where(F.col(PARTITION) == job.day)
     rows = keep_run_ids(web.web_silver_rows(events), previous, on, job.run_id)
     rows = rows.select(*web.WEB_COLUMNS, *web.WEB_METADATA)
-    stats = spark_io.write_partition(rows.sortWithinPartitions("ts"), silver_table, job.partition)
-    previous_q = silver_io.read_partition(spark, quarantine_table, job.day)
+    _write(rows.sortWithinPartitions("ts"), silver_table, job.day)
+    previous_q = _with_partition(read_table(spark, quarantine_table))
+    previous_q = None if previous_q is None else previous_q.where(F.col(PARTITION) == job.day)
     quarantine = keep_run_ids(web.web_quarantine_rows(events), previous_q, on, job.run_id)
-    spark_io.write_partition(quarantine.drop("_ingestion_date"), quarantine_table, job.partition)
+    _write(quarantine, quarantine_table, job.day)
     counts = events.agg(
         F.count(F.lit(1)).alias("n"), F.sum((F.size(RULES_COL) > 0).cast("int")).alias("bad"),
     ).first()
@@ -197,7 +212,6 @@ def build_web_events(spark: SparkSession, job: SilverArgs) -> dict[str, Any]:
         "superseded": 0, "quarantined": bad,
         "quarantined_by_rule": rule_counts((r[RULES_COL], int(r["count"])) for r in bad_rules),
         "held": 0, "released": 0, "replaced": 0, "rows": read_table(spark, silver_table).count(),
-        "bytes": stats["bytes"],
         "partitions_rewritten": [job.day], "quarantine_partitions_rewritten": [job.day], "schema": schema_of(rows),
     }
 

@@ -1,41 +1,26 @@
-"""Silver merge transforms: the per-key settlement of bronze rows (the rule silver and quarantine follow), the keys a
-run must settle again, foreign-key resolution, run-id keeping and the per-batch counts.
-
-The rule (`settle`), over a set of standardized bronze rows that holds every bronze row of each key it holds:
-1. a row repeating an earlier row of the same batch (same `_record_hash`; first by `_source_ref`, raw values) is an
-   exact duplicate;
-2. a row breaking a rule is rejected (quarantine of its batch);
-3. of the rest (candidates), a row repeating the same key and `_record_hash` from an earlier batch is an exact
-   duplicate: a re-delivery never moves a row;
-4. a candidate whose foreign keys miss the referenced silver tables is not valid; per key the valid candidate with
-   the greatest (`_updated_at`, `_ingestion_date`, `_record_hash`) is current (silver partition of its batch);
-   invalid candidates ranking above it (all of them when no candidate is valid) are held (quarantine of their
-   batch, rule unknown_foreign_key): they would be current once their reference arrives; all others are superseded.
-"""
+"""Silver merge transforms: batch classification, foreign-key holds and the one-current-row-per-key ranking."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from functools import reduce
 from typing import Any
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from glue_scripts.common.specs import SilverSpec
-from glue_scripts.transforms.silver_standardize import CORRUPT, RAW, RULES_COL, VERSION, raw_columns
+from glue_scripts.transforms.silver_standardize import (
+    CORRUPT, LINEAGE, RAW, RULES_COL, VERSION, raw_columns, silver_columns,
+)
 
 STATUS = "_status"
+ORIGIN = "_origin"
 PARTITION = "_partition"
+WINNER = "_winner"
 FK_OK = "_fk_ok"
-STATUSES: tuple[str, ...] = ("duplicate", "rejected", "held", "current", "superseded")
-QUARANTINE_LINEAGE: tuple[str, ...] = ("_source_ref", "_record_hash")
+# Where a ranked row comes from, in tie-break order: rows already in silver win exact ties.
+ORIGINS: tuple[str, ...] = ("old", "keep", "batch", "released")
 RECONCILED: tuple[str, ...] = ("contributing", "exact_duplicates", "superseded", "quarantined")
-
-
-def fk_columns(spec: SilverSpec) -> list[str]:
-    """The table's foreign-key columns, each once, in declaration order."""
-    return list(dict.fromkeys(c for fk in spec.foreign_keys for c in fk.columns))
 
 
 def resolve_foreign_keys(df: DataFrame, spec: SilverSpec, refs: Mapping[str, DataFrame | None]) -> DataFrame:
@@ -56,63 +41,36 @@ def resolve_foreign_keys(df: DataFrame, spec: SilverSpec, refs: Mapping[str, Dat
     return df.withColumn(FK_OK, ok).drop(*[f"__fk{i}" for i in range(len(spec.foreign_keys))])
 
 
-def settle(rows: DataFrame, spec: SilverSpec, refs: Mapping[str, DataFrame | None]) -> DataFrame:
-    """Add `_status` (duplicate | rejected | held | current | superseded) to every row; held rows get the rule
-    unknown_foreign_key. `rows` are standardized bronze rows holding all bronze rows of each of their keys."""
-    pk = list(spec.primary_key)
-    in_batch = Window.partitionBy("_ingestion_date", "_record_hash").orderBy("_source_ref", F.col(RAW).cast("string"))
-    numbered = rows.withColumn("__n", F.row_number().over(in_batch))
-    first = numbered.where(F.col("__n") == 1)
-    fixed = numbered.withColumn(STATUS, F.when(F.col("__n") > 1, "duplicate").otherwise("rejected")).where(
-        (F.col("__n") > 1) | (F.size(RULES_COL) > 0)).drop("__n")
-    candidates = first.where(F.size(RULES_COL) == 0).drop("__n")
-    earliest = Window.partitionBy(*pk, "_record_hash").orderBy("_ingestion_date", "_source_ref")
-    candidates = candidates.withColumn("__m", F.row_number().over(earliest))
-    repeats = candidates.where(F.col("__m") > 1).withColumn(STATUS, F.lit("duplicate")).drop("__m")
-    checked = resolve_foreign_keys(candidates.where(F.col("__m") == 1).drop("__m"), spec, refs)
-    order = [F.col(VERSION).desc_nulls_last(), F.col("_ingestion_date").desc_nulls_last(),
-             F.col("_record_hash").desc_nulls_last()]
-    ranked = checked.withColumn("__r", F.row_number().over(Window.partitionBy(*pk).orderBy(*order)))
-    ranked = ranked.withColumn("__w", F.min(F.when(F.col(FK_OK), F.col("__r"))).over(Window.partitionBy(*pk)))
-    status = (F.when(F.col(FK_OK) & (F.col("__r") == F.col("__w")), "current")
-              .when(~F.col(FK_OK) & (F.col("__w").isNull() | (F.col("__r") < F.col("__w"))), "held")
-              .otherwise("superseded"))
-    ranked = ranked.withColumn(STATUS, status).drop("__r", "__w", FK_OK)
-    ranked = ranked.withColumn(RULES_COL, F.when(F.col(STATUS) == "held", F.array(F.lit("unknown_foreign_key")))
-                               .otherwise(F.col(RULES_COL)))
-    return fixed.unionByName(repeats).unionByName(ranked)
-
-
-def affected_keys(
-    spec: SilverSpec,
-    day: str,
-    batch: DataFrame,
-    silver: DataFrame | None,
-    held: DataFrame | None,
-    refs: Mapping[str, DataFrame | None],
-    pending: DataFrame | None = None,
+def classify(
+    batch: DataFrame, spec: SilverSpec, other: DataFrame | None, refs: Mapping[str, DataFrame | None]
 ) -> DataFrame:
-    """The distinct keys a run of batch `day` settles again: the batch's candidates, the keys whose silver or held
-    rows came from batch `day`, held keys whose references now resolve, silver keys whose references no longer do,
-    keys repeated in silver, and the `pending` keys of an interrupted run. `silver`/`held` carry `_partition`."""
+    """Add `_status` per batch row: duplicate | rejected | held | valid; held rows get rule unknown_foreign_key."""
     pk = list(spec.primary_key)
-    parts = [batch.where(F.size(RULES_COL) == 0).select(*pk)]
-    if pending is not None:
-        parts.append(pending.select(*pk))
-    if silver is not None:
-        parts.append(silver.where(F.col(PARTITION) == day).select(*pk))
-        parts.append(silver.groupBy(*pk).count().where(F.col("count") > 1).select(*pk))
-        if spec.foreign_keys:
-            projected = silver.select(*dict.fromkeys([*pk, *fk_columns(spec)]))
-            parts.append(resolve_foreign_keys(projected, spec, refs).where(~F.col(FK_OK)).select(*pk))
-    if held is not None:
-        parts.append(held.where(F.col(PARTITION) == day).select(*pk))
-        parts.append(resolve_foreign_keys(held, spec, refs).where(F.col(FK_OK)).select(*pk))
-    return reduce(DataFrame.unionByName, parts).where(_not_null(pk)).distinct()
+    first = Window.partitionBy("_record_hash").orderBy("_source_ref", F.col(RAW).cast("string"))
+    df = batch.withColumn("__n", F.row_number().over(first))
+    if other is not None:
+        seen = other.select(*pk, "_record_hash").distinct().withColumn("__seen", F.lit(True))
+        df = df.join(seen, [*pk, "_record_hash"], "left")
+    else:
+        df = df.withColumn("__seen", F.lit(None).cast("boolean"))
+    df = resolve_foreign_keys(df, spec, refs)
+    status = (
+        F.when((F.col("__n") > 1) | F.col("__seen").isNotNull(), "duplicate")
+        .when(F.size(RULES_COL) > 0, "rejected")
+        .when(~F.col(FK_OK), "held")
+        .otherwise("valid")
+    )
+    rules = F.when(status == "held", F.array(F.lit("unknown_foreign_key"))).otherwise(F.col(RULES_COL))
+    return df.withColumn(STATUS, status).withColumn(RULES_COL, rules).drop("__n", "__seen", FK_OK)
 
 
-def _not_null(columns: Sequence[str]) -> Any:
-    return reduce(lambda a, b: a & b, [F.col(c).isNotNull() for c in columns])
+def rank_versions(rows: DataFrame, spec: SilverSpec) -> DataFrame:
+    """Add `_winner`: per primary key the greatest (_updated_at, _ingestion_date, _record_hash), then origin order."""
+    origin_rank = F.create_map(*[F.lit(x) for i, o in enumerate(ORIGINS) for x in (o, i)])[F.col(ORIGIN)]
+    order = [F.col(VERSION).desc_nulls_last(), F.col("_ingestion_date").desc_nulls_last(),
+             F.col("_record_hash").desc_nulls_last(), origin_rank.asc(), F.col(PARTITION).desc_nulls_last()]
+    window = Window.partitionBy(*spec.primary_key).orderBy(*order)
+    return rows.withColumn(WINNER, F.row_number().over(window) == 1)
 
 
 def keep_run_ids(new: DataFrame, existing: DataFrame | None, on: Sequence[str], run_id: str) -> DataFrame:
@@ -124,17 +82,32 @@ def keep_run_ids(new: DataFrame, existing: DataFrame | None, on: Sequence[str], 
     return joined.withColumn("_run_id", F.coalesce(F.col("__prev_run"), F.lit(run_id))).drop("__prev_run")
 
 
-def quarantine_columns(spec: SilverSpec) -> tuple[str, ...]:
-    """Quarantine file columns: raw values as delivered, `_rules`, `_status`, lineage, `_run_id`; the batch's
-    ingestion date is the partition column `ingestion_date` only."""
-    return (*raw_columns(spec), CORRUPT, RULES_COL, STATUS, *QUARANTINE_LINEAGE, "_run_id")
+def merge_rows(
+    spec: SilverSpec,
+    day: str,
+    valid: DataFrame,
+    released: DataFrame | None,
+    keep: DataFrame | None,
+    other: DataFrame | None,
+) -> DataFrame:
+    """Rows to rank per key: the batch's valid rows, released rows (`_partition` = their quarantine partition),
+    partition D's rows from other batches, and the key/version projection of the other partitions ("old")."""
+    columns = list(silver_columns(spec))
+    rows = valid.select(*columns, F.lit("batch").alias(ORIGIN), F.lit(day).alias(PARTITION))
+    if released is not None:
+        rows = rows.unionByName(released.select(*columns, F.lit("released").alias(ORIGIN), PARTITION))
+    if keep is not None:
+        rows = rows.unionByName(keep.select(*columns, F.lit("keep").alias(ORIGIN), F.lit(day).alias(PARTITION)))
+    if other is not None:
+        rows = rows.unionByName(other.withColumn(ORIGIN, F.lit("old")), allowMissingColumns=True)
+    return rows
 
 
-def quarantine_rows(settled: DataFrame, spec: SilverSpec) -> DataFrame:
-    """Rejected and held rows in the quarantine shape (without `_run_id`), plus `_ingestion_date` to partition by."""
+def quarantine_rows(batch: DataFrame, spec: SilverSpec) -> DataFrame:
+    """Rejected and held batch rows in the quarantine shape: raw values as delivered, `_rules`, `_status`, lineage."""
     raw = [F.col(f"{RAW}.{c}").alias(c) for c in (*raw_columns(spec), CORRUPT)]
-    bad = settled.where(F.col(STATUS).isin("rejected", "held"))
-    return bad.select(*raw, RULES_COL, STATUS, *QUARANTINE_LINEAGE, "_ingestion_date")
+    bad = batch.where(F.col(STATUS).isin("rejected", "held"))
+    return bad.select(*raw, RULES_COL, STATUS, *LINEAGE)
 
 
 def rule_counts(rules: Iterable[tuple[Sequence[str], int]]) -> dict[str, int]:
