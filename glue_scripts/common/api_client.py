@@ -12,7 +12,7 @@ from typing import Any
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from glue_scripts.common.rawjson import loads_raw, raw_value
+from glue_scripts.common.rawjson import loads_raw
 from glue_scripts.common.redact import redact
 from glue_scripts.common.transient import TransientSourceError
 
@@ -107,8 +107,8 @@ class ApiClient:
 
     def pages(
         self, path: str, params: dict[str, Any], limit: int = 1000
-    ) -> Iterator[tuple[str | None, list[dict[str, str | None]]]]:
-        """Yield (cursor sent, records with raw string values) for each page until `next_cursor` is null."""
+    ) -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
+        """Yield (cursor sent, records as decoded, numbers kept as their text) for each page until `next_cursor` is null."""
         cursor: str | None = None
         seen: set[str] = set()
         while True:
@@ -116,7 +116,7 @@ class ApiClient:
             body = self.get_json(path, query)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 raise ApiError(redact(f"{self.source}: GET {path} returned no 'data' list (cursor {cursor!r})"))
-            yield cursor, [{k: raw_value(v) for k, v in record.items()} for record in body["data"]]
+            yield cursor, [dict(record) for record in body["data"]]
             cursor = body.get("next_cursor")
             if cursor is None:
                 return

@@ -22,19 +22,21 @@ JOB = "bronze_ingest_api"
 PATHS = {"customers": "/v1/customers"}
 PAGE = "_page"
 FIRST_PAGE = "initial"
-Paged = tuple[str, dict[str, "str | None"]]  # (page cursor, record)
+Paged = tuple[str, dict[str, Any]]  # (page cursor, record)
 
 
 def shape_records(records: list[Paged], columns: tuple[str, ...]) -> list[Paged]:
-    """Records with keys mapped onto bronze columns (glue_scripts.common.names); a record whose keys collide or
-    reach into the internal `_` namespace is kept whole as JSON in `_corrupt_record`, defect `unusable_key`."""
+    """Records as raw strings with keys mapped onto bronze columns (glue_scripts.common.names); a nested value in a
+    spec column is flagged `not_a_scalar`, and a record whose keys collide or reach into the internal `_` namespace
+    is kept whole as JSON in `_corrupt_record`, defect `unusable_key`."""
     out: list[Paged] = []
     for cursor, record in records:
         shaped = shape(record.items(), columns)
         if isinstance(shaped, str):
             out.append((cursor, {CORRUPT: json.dumps(record, ensure_ascii=False), DEFECTS: UNUSABLE_KEY}))
         else:
-            out.append((cursor, shaped[0]))
+            values, defects = shaped
+            out.append((cursor, {**values, DEFECTS: ";".join(defects)} if defects else values))
     return out
 
 

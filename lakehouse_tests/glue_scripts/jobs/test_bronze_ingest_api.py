@@ -55,12 +55,14 @@ def test_api_records_with_unusable_keys_are_kept_whole_for_quarantine(
 ) -> None:
     monkeypatch.setenv("CRM_TOKEN", TOKEN)
     records = [RECORDS[0], '{"c_custkey": 3, "C_NAME": "a", "c_name": "b"}', '{"c_custkey": 4, "_source_ref": "x"}',
-               '{"C_CUSTKEY": 5, "Loyalty": "gold"}']
+               '{"C_CUSTKEY": 5, "Loyalty": "gold"}', '{"c_custkey": 6, "c_name": {"first": "n", "last": [1]}}']
     with serve(FakeApi(records)) as api:
         result = run(spark, job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN"))
     rows = read_partition(spark, tmp_path, "api__customers").collect()
-    assert result["rows"] == result["source_rows"] == 4
+    assert result["rows"] == result["source_rows"] == 5
     refused = sorted(r["_corrupt_record"] for r in rows if r["_defects"] == "unusable_key")
     assert refused == ['{"c_custkey": "3", "C_NAME": "a", "c_name": "b"}', '{"c_custkey": "4", "_source_ref": "x"}']
     fine = {r["c_custkey"]: r for r in rows if r["_defects"] is None}
     assert set(fine) == {"1", "5"} and fine["5"]["loyalty"] == "gold" and fine["5"]["_corrupt_record"] is None
+    nested = next(r for r in rows if r["c_custkey"] == "6")
+    assert nested["_defects"] == "not_a_scalar:c_name" and nested["c_name"] == '{"first":"n","last":["1"]}'  # numbers keep their text, as in JSON Lines
