@@ -147,7 +147,8 @@ def build_table(spark: SparkSession, spec: SilverSpec, job: SilverArgs) -> dict[
              ranked.groupBy(ORIGIN, WINNER, PARTITION).count().collect()]
 
     new_d = ranked.where(F.col(WINNER) & (F.col(ORIGIN) != "old")).select(*columns).sortWithinPartitions(*pk)
-    rewritten = [_write(new_d, silver_table, job.day)]
+    written = spark_io.write_partition(new_d, silver_table, job.partition)
+    rewritten = [job.day]
     for day in sorted({p for o, w, p, _ in stats if o == "old" and not w}):
         drop = ranked.where(~F.col(WINNER) & (F.col(ORIGIN) == "old") & (F.col(PARTITION) == day))
         rewritten.append(_rewrite_without(spark, silver_table, day, drop.select(*by_row), by_row))
@@ -178,6 +179,7 @@ def build_table(spark: SparkSession, spec: SilverSpec, job: SilverArgs) -> dict[
         "rows": sum(n for _, w, _, n in stats if w),
         "partitions_rewritten": rewritten,
         "quarantine_partitions_rewritten": q_rewritten,
+        "bytes": written["bytes"],
         "schema": schema_of(new_d),
     }
     if job.quality:
@@ -197,7 +199,7 @@ def build_web_events(spark: SparkSession, job: SilverArgs) -> dict[str, Any]:
     previous = None if previous is None else previous.where(F.col(PARTITION) == job.day)
     rows = keep_run_ids(web.web_silver_rows(events), previous, on, job.run_id)
     rows = rows.select(*web.WEB_COLUMNS, *web.WEB_METADATA)
-    _write(rows.sortWithinPartitions("ts"), silver_table, job.day)
+    written = spark_io.write_partition(rows.sortWithinPartitions("ts"), silver_table, job.partition)
     previous_q = _with_partition(read_table(spark, quarantine_table))
     previous_q = None if previous_q is None else previous_q.where(F.col(PARTITION) == job.day)
     quarantine = keep_run_ids(web.web_quarantine_rows(events), previous_q, on, job.run_id)
@@ -212,7 +214,8 @@ def build_web_events(spark: SparkSession, job: SilverArgs) -> dict[str, Any]:
         "superseded": 0, "quarantined": bad,
         "quarantined_by_rule": rule_counts((r[RULES_COL], int(r["count"])) for r in bad_rules),
         "held": 0, "released": 0, "replaced": 0, "rows": read_table(spark, silver_table).count(),
-        "partitions_rewritten": [job.day], "quarantine_partitions_rewritten": [job.day], "schema": schema_of(rows),
+        "partitions_rewritten": [job.day], "quarantine_partitions_rewritten": [job.day], "bytes": written["bytes"],
+        "schema": schema_of(rows),
     }
 
 

@@ -173,6 +173,7 @@ def test_counts_per_day(parts: dict[str, Any]) -> None:
     assert (d2["bronze_rows"], d2["exact_duplicates"], d2["superseded"], d2["contributing"]) == (4, 1, 1, 2)
     assert d2["partitions_rewritten"] == [D2, D1] and d2["replaced"] == 1
     assert (d3["contributing"], d3["rows"]) == (1, 6)
+    assert all(parts[day]["bytes"] > 0 for day in (D1, D2, D3))  # the written partition's Parquet bytes
 
 
 def test_quarantine_rows_keep_raw_values(parts: dict[str, Any]) -> None:
