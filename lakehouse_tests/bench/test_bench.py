@@ -1,4 +1,4 @@
-"""Smoke test of `lakehouse bench`: the whole bench at SF 0.01 over 2 days writes a complete report (no speed asserted)."""
+"""Smoke test of `lakehouse bench`: the whole bench at SF 0.01 over 1 day (and its incremental day) writes a complete report (no speed asserted)."""
 
 import json
 import os
@@ -22,7 +22,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, subproce
     out = root / "report" / "bench.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_", "DAGSTER_"))}
     env.update(SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable)
-    done = subprocess.run([LAKEHOUSE, "bench", "--sf", "0.01", "--days", "2", "--root", str(root / "lake"), "--out", str(out)],
+    done = subprocess.run([LAKEHOUSE, "bench", "--sf", "0.01", "--days", "1", "--root", str(root / "lake"), "--out", str(out)],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
     return json.loads(out.read_text()), out.with_suffix(".md").read_text(), done
@@ -34,7 +34,7 @@ def test_report_describes_the_machine_and_versions(bench) -> None:
     for name in ("python", "java", "pyspark", "dagster", "duckdb", "pyarrow"):
         assert report["versions"][name]
     assert {"mean", "max", "own_cores", "other_load", "contended"} <= set(report["load"])
-    assert report["parameters"]["sf"] == 0.01 and report["parameters"]["days"] == 2
+    assert report["parameters"]["sf"] == 0.01 and report["parameters"]["days"] == 1
     assert report["peak_rss_bytes"] > 0
 
 
@@ -67,7 +67,7 @@ def test_floors_are_measured_and_agree_with_the_pipeline(bench) -> None:
 def test_incremental_and_engine_overhead(bench) -> None:
     report, _, _ = bench
     inc = report["incremental"]
-    assert inc["history_days"] == 2 and inc["first_day"] == report["parameters"]["history_days"][0]
+    assert inc["history_days"] == 1 and inc["first_day"] == report["parameters"]["history_days"][0]
     assert inc["extra_day"] == report["parameters"]["extra_day"] not in report["parameters"]["history_days"]
     assert inc["first_day_s"] > 0 and inc["extra_day_s"] > 0 and inc["ratio"] > 0
     engine = report["engine_overhead"]
@@ -84,5 +84,5 @@ def test_markdown_holds_the_table(bench) -> None:
         assert f"| {stage} |" in markdown
     assert report["machine"]["cpu_model"] in markdown and "Incremental cost" in markdown and "Engine overhead" in markdown
     assert '`lakehouse query "SELECT 1"` (a fresh process, warm): median' in markdown
-    assert "lakehouse bench --sf 0.01 --days 2" in markdown
+    assert "lakehouse bench --sf 0.01 --days 1" in markdown
     assert markdown in done.stdout
