@@ -1,4 +1,4 @@
-"""Smoke test of `lakehouse bench`: the whole bench at SF 0.01 over 1 day (and its incremental day) writes a complete report (no speed asserted)."""
+"""Smoke test of `lakehouse bench`: at SF 0.01, one day and its incremental day write a complete report (no speed asserted)."""
 
 import json
 import os
