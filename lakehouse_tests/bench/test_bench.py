@@ -1,4 +1,4 @@
-"""Smoke test of `lakehouse bench`: at SF 0.01, one day and its incremental day write a complete report (no speed asserted)."""
+"""Smoke test of `lakehouse bench` at SF 0.01: one day and its incremental day write a complete report."""
 
 import json
 import os
