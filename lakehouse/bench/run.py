@@ -119,7 +119,7 @@ def run_bench(root: Path, sf: float, days: int, seed: int, command: str, console
         "engine_overhead": engine,
         "query_select_1": query,
         "checks": {"passed": summary.checks_passed + extra_summary.checks_passed,
-                   "failed": summary.checks_failed + extra_summary.checks_failed},
+                   "failed": [c.label for c in (*summary.failed_checks, *extra_summary.failed_checks)]},
         "wall_s": whole.seconds,
     }
 
