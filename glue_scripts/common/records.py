@@ -178,14 +178,19 @@ def parse_jsonl(stream: BinaryIO, columns: Sequence[str], limit: int = MAX_RECOR
     `invalid_json`; one with unusable keys as `unusable_key`; nested values in spec columns flag `not_a_scalar`.
     """
     out = Parsed()
+    for text in _texts(stream, limit, out):
+        if text.strip():
+            out.rows.append(json_row(text, columns))
+    return out
+
+
+def _texts(stream: BinaryIO, limit: int, out: Parsed) -> Iterator[str]:
+    """The text of each line within `limit`; a longer line goes to `out.rejected` with its size instead."""
     for line in bounded_lines(stream, limit):
         if line.data is None:
             out.rejected.append(_too_large(line.number, line.size, limit))
             continue
-        text = _strip(_text(line))
-        if text.strip():
-            out.rows.append(json_row(text, columns))
-    return out
+        yield _strip(_text(line))
 
 
 class _Object(list):
@@ -219,11 +224,7 @@ def _plain(value: object) -> object:
 def parse_log(stream: BinaryIO, limit: int = MAX_RECORD_BYTES) -> Parsed:
     """Web access log lines: raw_line, the combined-log fields (None when the line does not match), `_parse_error`."""
     out = Parsed()
-    for line in bounded_lines(stream, limit):
-        if line.data is None:
-            out.rejected.append(_too_large(line.number, line.size, limit))
-            continue
-        text = _strip(_text(line))
+    for text in _texts(stream, limit, out):
         match = _LOG.match(text)
         row: Row = {"raw_line": text, **dict(zip(LOG_FIELDS, match.groups() if match else [None] * len(LOG_FIELDS)))}
         row[PARSE_ERROR] = match is None
