@@ -11,7 +11,7 @@ from pyspark.sql import SparkSession
 
 from glue_scripts.common.locks import run_exclusive
 from glue_scripts.common.redact import redact, redact_value
-from glue_scripts.common.session import get_spark
+from glue_scripts.common.session import LazySpark
 
 JobFn = Callable[[SparkSession, dict[str, str]], dict[str, Any]]
 PIPES_ARGS = ("dagster-pipes-context", "dagster-pipes-messages")
@@ -52,7 +52,7 @@ def main(run: JobFn, argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run a job as Glue does, holding the writer leases of what it writes (glue_scripts/common/locks.py);
     with Pipes arguments present, report its metadata to Dagster."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    spark = get_spark()
+    spark = LazySpark()
     if not any(name in args for name in PIPES_ARGS):
         result = run_exclusive(run, spark, args)
         print(redact(json.dumps(result, default=str)))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from pyspark.sql import SparkSession
 
@@ -61,3 +63,21 @@ def get_spark() -> SparkSession:
                 "spark.sql.constraintPropagation.enabled"):
         session.conf.set(key, LOCAL_SPARK_CONF[key])
     return session
+
+
+class LazySpark:
+    """A Spark session created on first use: jobs that run on DuckDB or plain Python never start a JVM."""
+
+    def __init__(self, factory: Callable[[], SparkSession] = get_spark) -> None:
+        self._factory = factory
+        self._session: SparkSession | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether the session has been created."""
+        return self._session is not None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._session is None:
+            self._session = self._factory()
+        return getattr(self._session, name)

@@ -13,6 +13,7 @@ from dagster_pyspark import LazyPySparkResource
 
 from glue_scripts.common.locks import DEFAULT_WAIT_SECONDS, run_exclusive
 from glue_scripts.common.redact import redact, redact_args
+from glue_scripts.common.session import LazySpark
 from glue_scripts.common.transient import is_transient_message
 
 
@@ -35,7 +36,7 @@ class GlueJobs(dg.ConfigurableResource):
 
 
 class LocalGlueJobs(GlueJobs):
-    """Runs the job's `run(spark, args)` in this process on the shared local Spark session."""
+    """Runs the job's `run(spark, args)` in this process; the shared local Spark session starts only if the job uses it."""
 
     pyspark: LazyPySparkResource
     lock_wait_seconds: float = DEFAULT_WAIT_SECONDS
@@ -45,7 +46,7 @@ class LocalGlueJobs(GlueJobs):
         run_id = f"local-{uuid.uuid4().hex[:12]}"
         module = importlib.import_module(f"glue_scripts.jobs.{job}")
         context.log.info(f"running Glue job {job} locally ({run_id}) with {_printable(args)}")
-        result = run_exclusive(module.run, self.pyspark.spark_session, {
+        result = run_exclusive(module.run, LazySpark(lambda: self.pyspark.spark_session), {
             "lock_wait_seconds": str(self.lock_wait_seconds), **args, "JOB_NAME": job, "JOB_RUN_ID": run_id})
         return GlueRun(run_id=run_id, metadata=result)
 
