@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from datetime import date, datetime
@@ -13,7 +14,7 @@ from rich.table import Table
 
 from lakehouse.cli_input import (MIN_SCALE_FACTOR, OneLineErrors, refuse_other_world, root_from, scale_factor, world_of,
                                  writable_root)
-from lakehouse.settings import DEFAULT_ROOT, SettingsError, load_settings
+from lakehouse.settings import DEFAULT_ROOT, ENGINES, SettingsError, load_settings
 
 console = Console(stderr=True)
 
@@ -132,7 +133,9 @@ def run(sf: float, days: int, seed: int, start_date: datetime, verbose: bool, re
 @click.option("--root", type=click.Path(path_type=Path), default=Path(".lakehouse") / "bench", show_default=True,
               help="Warehouse root for the bench; its layers are deleted first.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON report (default: <root>/bench.json); Markdown beside it.")
-def bench(sf: float, days: int, seed: int | None, root: Path, out: Path | None) -> None:
+@click.option("--engine", type=click.Choice(ENGINES), default=None,
+              help="Engine of the silver and gold jobs (default: LAKEHOUSE_ENGINE, else duckdb).")
+def bench(sf: float, days: int, seed: int | None, root: Path, out: Path | None, engine: str | None) -> None:
     """Simulate, run every stage on the local profile, measure the floors and one more day; write JSON and Markdown."""
     try:
         from lakehouse.bench import BenchError, run_bench, write_report
@@ -141,11 +144,14 @@ def bench(sf: float, days: int, seed: int | None, root: Path, out: Path | None) 
         raise click.ClickException(f"lakehouse bench needs {error.name}: pip install -c constraints.txt -e '.[bench]'") from error
     from lakehouse.sources import DEFAULT_SEED
 
+    engine = engine or os.environ.get("LAKEHOUSE_ENGINE", "").strip() or "duckdb"
+    if engine not in ENGINES:
+        raise click.BadParameter(f"LAKEHOUSE_ENGINE must be one of {', '.join(ENGINES)}, not {engine!r}", param_hint="--engine")
     path = _use_root(writable_root(root).resolve())
     if out is not None:
         writable_root(out.parent, "--out")
     try:
-        report = run_bench(path, sf, days, DEFAULT_SEED if seed is None else seed, command_line(), console)
+        report = run_bench(path, sf, days, DEFAULT_SEED if seed is None else seed, engine, command_line(), console)
     except BenchError as error:
         raise click.ClickException(str(error)) from error
     md = write_report(report, out or path / "bench.json")

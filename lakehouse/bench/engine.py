@@ -1,8 +1,9 @@
 """Engine overhead: the local Glue-job runner's fixed cost, measured in a fresh process on empty input.
 
-`python -m lakehouse.bench.engine DIR` prints one JSON object: the seconds to start the local Spark
-session (the JVM included), and the median seconds of a `gold_build` and a `silver_build` run whose
-input is empty, which is what every job pays before it touches a row.
+`python -m lakehouse.bench.engine DIR ENGINE` prints one JSON object: on the spark engine the seconds to start
+the local Spark session (the JVM included; None on duckdb, which starts none), and the median seconds of a
+`gold_build` and a `silver_build` run on ENGINE whose input is empty, which is what every job pays before it
+touches a row.
 """
 
 from __future__ import annotations
@@ -40,36 +41,37 @@ def _timed(fn: Any) -> float:
     return time.perf_counter() - started
 
 
-def measure(work: Path) -> dict[str, Any]:
-    """Session start, then REPEATS empty gold and silver job runs on that session; seconds."""
-    from glue_scripts.common.session import get_spark
+def measure(work: Path, engine: str) -> dict[str, Any]:
+    """Session start (spark only), then REPEATS empty gold and silver job runs on `engine`; seconds."""
+    from glue_scripts.common.session import LazySpark, get_spark
     from glue_scripts.jobs import gold_build, silver_build
 
     shutil.rmtree(work, ignore_errors=True)
     spec = SILVER_BY_NAME["region"]
     _empty_bronze(work / "bronze", spec.bronze, raw_columns(spec))
-    session_s = _timed(get_spark)
-    spark = get_spark()
+    session_s = _timed(get_spark) if engine == "spark" else None
+    spark = LazySpark()
     gold_args = {"mart": "pricing_summary", "ingestion_date": DAY, "silver_path": str(work / "silver"),
-                 "gold_path": str(work / "gold"), "run_id": "bench-engine"}
+                 "gold_path": str(work / "gold"), "run_id": "bench-engine", "engine": engine}
     silver_args = {"table": spec.name, "ingestion_date": DAY, "bronze_path": str(work / "bronze"), "silver_path": str(work / "silver"),
-                   "quarantine_path": str(work / "quarantine"), "run_id": "bench-engine"}
+                   "quarantine_path": str(work / "quarantine"), "run_id": "bench-engine", "engine": engine}
     gold = [_timed(lambda: gold_build.run(spark, dict(gold_args))) for _ in range(REPEATS)]
     silver = [_timed(lambda: silver_build.run(spark, dict(silver_args))) for _ in range(REPEATS)]
-    spark.stop()
+    if spark.started:
+        spark.stop()
     shutil.rmtree(work, ignore_errors=True)
-    return {"session_start_s": session_s, "gold_build_empty_s": statistics.median(gold),
+    return {"engine": engine, "session_start_s": session_s, "gold_build_empty_s": statistics.median(gold),
             "silver_build_empty_s": statistics.median(silver), "gold_build_empty_runs_s": gold,
             "silver_build_empty_runs_s": silver, "repeats": REPEATS}
 
 
-def measure_in_subprocess(work: Path) -> dict[str, Any]:
+def measure_in_subprocess(work: Path, engine: str) -> dict[str, Any]:
     """Run `measure` in a fresh Python process, so the session start is cold, and return its JSON."""
-    done = subprocess.run([sys.executable, "-m", "lakehouse.bench.engine", str(work)], capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-m", "lakehouse.bench.engine", str(work), engine], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"engine overhead measurement failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(Path(sys.argv[1]))))
+    print(json.dumps(measure(Path(sys.argv[1]), sys.argv[2])))

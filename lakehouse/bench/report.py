@@ -90,7 +90,7 @@ def markdown(report: dict[str, Any]) -> str:
     m, p, load = report["machine"], report["parameters"], report["load"]
     v = report["versions"]
     lines = [
-        f"### SF {p['sf']} × {p['days']} days",
+        f"### SF {p['sf']} × {p['days']} days, {p['engine']} engine",
         "",
         f"`{report['command']}`",
         "",
@@ -130,8 +130,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"({inc['extra_day_bronze_rows']:,} bronze rows): ratio {_cell(inc['ratio'])}, "
         f"per bronze row {_cell(inc['ratio_per_row'])}.",
         "",
-        f"Engine overhead (empty input): Spark session start {eng['session_start_s']:.2f} s, "
-        f"`gold_build` {eng['gold_build_empty_s']:.2f} s per job, `silver_build` {eng['silver_build_empty_s']:.2f} s per job.",
+        f"Engine overhead on {eng['engine']} (empty input): "
+        + (f"Spark session start {eng['session_start_s']:.2f} s, " if eng["session_start_s"] is not None else "no JVM, ")
+        + f"`gold_build` {eng['gold_build_empty_s']:.2f} s per job, `silver_build` {eng['silver_build_empty_s']:.2f} s per job.",
         "",
         markdown_line(report["query_select_1"]),
     ]

@@ -50,8 +50,10 @@ def _with_ratios(stats: StageStats, duck: dict[str, Any], io: dict[str, Any], pa
             "ratio_duckdb_cpu": ratio(stats.cpu_s, duck[f"{part}_cpu_s"]), "ratio_io_cpu": ratio(stats.cpu_s, io[f"{part}_cpu_s"])}
 
 
-def run_bench(root: Path, sf: float, days: int, seed: int, command: str, console: Console) -> dict[str, Any]:
-    """Measure every stage of N days, the floors over the same bronze, one more day, and the engine's fixed cost."""
+def run_bench(root: Path, sf: float, days: int, seed: int, engine: str, command: str, console: Console) -> dict[str, Any]:
+    """Measure every stage of N days on `engine`, the floors over the same bronze, one more day, and the engine's
+    fixed cost."""
+    os.environ["LAKEHOUSE_ENGINE"] = engine  # read by the code location the runs are launched in
     for folder in ROOT_FOLDERS:
         shutil.rmtree(root / folder, ignore_errors=True)
     work = root / "bench"
@@ -62,7 +64,7 @@ def run_bench(root: Path, sf: float, days: int, seed: int, command: str, console
         all_days = [str(d) for d in manifest["days"]]
         history, extra_day = all_days[:days], all_days[days]
         pipeline = PipelineBench(root, sampler, console)
-        console.print(f"bench: running the pipeline for {', '.join(history)}")
+        console.print(f"bench: running the pipeline on {engine} for {', '.join(history)}")
         summary, span, hook_s = pipeline.run(history)
         if not summary.ok:
             raise BenchError(f"pipeline failed: runs {summary.failed_runs}, blocking checks {summary.blocking_failed}")
@@ -80,7 +82,7 @@ def run_bench(root: Path, sf: float, days: int, seed: int, command: str, console
             raise BenchError(f"incremental day failed: {extra_summary.failed_runs} {extra_summary.blocking_failed}")
         extra = pipeline.day_runs[-1]
         console.print("bench: engine overhead on empty input")
-        engine = measure_in_subprocess(work / "engine")
+        overhead_engine = measure_in_subprocess(work / "engine", engine)
         console.print('bench: lakehouse query "SELECT 1"')
         try:
             query = time_select_1(root)
@@ -103,7 +105,7 @@ def run_bench(root: Path, sf: float, days: int, seed: int, command: str, console
     per_row = (extra_s / extra_rows) / (first_s / first_rows) if first_rows and extra_rows and first_s else None
     return {
         "command": command,
-        "parameters": {"sf": sf, "days": days, "seed": seed, "root": str(root), "history_days": history, "extra_day": extra_day},
+        "parameters": {"sf": sf, "days": days, "seed": seed, "engine": engine, "root": str(root), "history_days": history, "extra_day": extra_day},
         "machine": machine(),
         "versions": versions(),
         "load": load,
@@ -116,7 +118,7 @@ def run_bench(root: Path, sf: float, days: int, seed: int, command: str, console
         "incremental": {"history_days": days, "first_day": first.day, "first_day_s": first_s, "first_day_bronze_rows": first_rows,
                         "extra_day": extra.day, "extra_day_s": extra_s, "extra_day_bronze_rows": extra_rows,
                         "ratio": ratio(extra_s, first_s), "ratio_per_row": round(per_row, 2) if per_row is not None else None},
-        "engine_overhead": engine,
+        "engine_overhead": overhead_engine,
         "query_select_1": query,
         "checks": {"passed": summary.checks_passed + extra_summary.checks_passed,
                    "failed": [c.label for c in (*summary.failed_checks, *extra_summary.failed_checks)]},
