@@ -4,7 +4,8 @@ Silver must equal the clean TPC-H tables exactly, quarantine must hold exactly t
 bronze must hold every delivered row, gold must equal an independent DuckDB computation on the clean
 TPC-H data and the simulator's web truth, and Snowflake must equal gold.
 
-CI runs it at SF 0.01 over 3 days; `LAKEHOUSE_TRUTH_SF=0.1 pytest lakehouse_tests/test_end_to_end.py`
+CI runs it at SF 0.01 over 3 days on both engines (DuckDB, the local default, and Spark, what Glue runs);
+`LAKEHOUSE_TRUTH_SF=0.1 pytest lakehouse_tests/test_end_to_end.py`
 runs the same test at a larger scale factor.
 """
 
@@ -13,6 +14,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -29,11 +31,21 @@ LAKEHOUSE = str(Path(sys.executable).with_name("lakehouse"))
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 
 
-@pytest.fixture(scope="module")
-def world(lakehouse_run: LakehouseRun) -> tuple[Path, dict, subprocess.CompletedProcess]:
-    done = lakehouse_run.result()
-    manifest = json.loads((lakehouse_run.root / "sources" / "manifest.json").read_text())
-    return lakehouse_run.root, manifest, done
+class World(NamedTuple):
+    """One finished `lakehouse run`: its root, the simulator's manifest, the command's outcome and its engine."""
+
+    root: Path
+    manifest: dict
+    done: subprocess.CompletedProcess
+    engine: str
+
+
+@pytest.fixture(scope="module", params=["duckdb", "spark"])
+def world(request: pytest.FixtureRequest, lakehouse_run: LakehouseRun, spark_lakehouse_run: LakehouseRun) -> World:
+    """The session's `lakehouse run` on each engine: the truth holds on both."""
+    run = lakehouse_run if request.param == "duckdb" else spark_lakehouse_run
+    done = run.result()
+    return World(run.root, json.loads((run.root / "sources" / "manifest.json").read_text()), done, run.engine)
 
 
 def _parquet(root: Path, layer: str, table: str) -> str:
@@ -41,7 +53,7 @@ def _parquet(root: Path, layer: str, table: str) -> str:
 
 
 def test_run_succeeds_and_summarizes(world) -> None:
-    _, manifest, done = world
+    _, manifest, done, _ = world
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
     assert "silver.lineitem" in done.stdout
     assert "checks passed" in done.stderr
@@ -50,7 +62,7 @@ def test_run_succeeds_and_summarizes(world) -> None:
 
 
 def test_bronze_partitions_hold_every_delivered_row(world) -> None:
-    root, manifest, _ = world
+    root, manifest, _, _ = world
     con = duckdb.connect()
     for table, entry in manifest["tables"].items():
         counts = dict(con.execute(
@@ -65,7 +77,7 @@ def test_bronze_partitions_hold_every_delivered_row(world) -> None:
 
 @pytest.mark.parametrize("spec", SILVER_SPECS, ids=lambda s: s.name)
 def test_silver_equals_clean_tpch(world, spec) -> None:
-    root, _, _ = world
+    root = world.root
     columns = ", ".join(spec.column_names)
     con = duckdb.connect()
     silver = f"SELECT {columns} FROM {_parquet(root, 'silver', spec.name)}"
@@ -76,7 +88,7 @@ def test_silver_equals_clean_tpch(world, spec) -> None:
 
 
 def test_quarantine_holds_exactly_the_bad_rows(world) -> None:
-    root, manifest, _ = world
+    root, manifest, _, _ = world
     con = duckdb.connect()
     for table, entry in manifest["tables"].items():
         expected = {rule: n for rule, n in entry["totals"]["bad_rows"].items() if n}
@@ -91,7 +103,7 @@ WEB_COLUMNS = "ts, client, method, path, status, bytes, customer_key, part_key, 
 
 
 def test_silver_web_events_equal_the_simulated_requests(world) -> None:
-    root, manifest, _ = world
+    root, manifest, _, _ = world
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     silver = f"SELECT {WEB_COLUMNS} FROM {_parquet(root, 'silver', 'web_events')}"
@@ -167,7 +179,7 @@ def test_every_mart_has_an_independent_computation() -> None:
 @pytest.mark.parametrize("mart", sorted(GOLD_TRUTH))
 def test_gold_equals_independent_computation(world, mart: str) -> None:
     """Each mart equals plain DuckDB SQL over the clean TPC-H tables and the simulator's web truth."""
-    root, manifest, _ = world
+    root, manifest, _, _ = world
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'; CREATE SCHEMA t")
     for name in ("lineitem", "orders", "customer", "nation", "part", "supplier"):
@@ -197,7 +209,7 @@ def _exact(value: object) -> object:
 def test_incremental_marts_recompute_only_the_new_days_partial(world) -> None:
     import dagster as dg
 
-    root, manifest, _ = world
+    root, manifest, _, _ = world
     last = manifest["days"][-1]
     with dg.DagsterInstance.from_config(str(root / "dagster")) as instance:
         def metadata(mart: str) -> dict:
@@ -229,12 +241,13 @@ def _gold_rows(root: Path, mart: str) -> list[tuple]:
 def test_snowflake_equals_gold_and_a_republish_changes_nothing(world) -> None:
     from glue_scripts.transforms.gold import mart_names
 
-    root, manifest, _ = world
+    root, manifest, _, _ = world
     for mart in mart_names():
         gold = _gold_rows(root, mart)
         assert len(gold) > 0 and _snowflake_rows(root, mart) == gold, mart
     done = subprocess.run([DAGSTER, "asset", "materialize", "-m", "lakehouse.definitions", "--select", ",".join(f"snowflake/{m}" for m in mart_names()),
-                           "--partition", manifest["days"][-1]], cwd=REPO, env=lakehouse_env(root), capture_output=True,
+                           "--partition", manifest["days"][-1]], cwd=REPO, env=lakehouse_env(root, world.engine),
+                          capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
     for mart in mart_names():
@@ -242,22 +255,24 @@ def test_snowflake_equals_gold_and_a_republish_changes_nothing(world) -> None:
 
 
 def test_query_command_reads_gold(world) -> None:
-    root, _, _ = world
+    root = world.root
     done = subprocess.run([LAKEHOUSE, "query", "--root", str(root), "--format", "csv",
-                           "SELECT * FROM gold.daily_revenue LIMIT 5"], env=lakehouse_env(root), capture_output=True, text=True)
+                           "SELECT * FROM gold.daily_revenue LIMIT 5"], env=lakehouse_env(root, world.engine),
+                          capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert lines[0].startswith("o_orderdate,n_name,c_mktsegment") and len(lines) == 6
 
 
 def test_rerunning_a_silver_partition_through_the_dagster_cli_changes_nothing(world) -> None:
-    root, manifest, _ = world
+    root, manifest, _, _ = world
     con = duckdb.connect()
     snapshot = f"SELECT * EXCLUDE (_run_id) FROM {_parquet(root, 'silver', 'orders')} ORDER BY o_orderkey"
     before = con.execute(snapshot).fetchall()
     day = manifest["days"][1]
     done = subprocess.run([DAGSTER, "asset", "materialize", "-m", "lakehouse.definitions", "--select", "silver/orders",
-                           "--partition", day], cwd=REPO, env=lakehouse_env(root), capture_output=True, text=True, timeout=600)
+                           "--partition", day], cwd=REPO, env=lakehouse_env(root, world.engine), capture_output=True,
+                          text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
     assert "RUN_SUCCESS" in done.stderr + done.stdout
     assert con.execute(snapshot).fetchall() == before
@@ -268,7 +283,7 @@ def test_tpch_queries_on_pipeline_silver_match_duckdb_on_clean_data(world, numbe
     from lakehouse.resources import DuckDBAthena, LocalCatalog
     from lakehouse_tests.test_queries import REFERENCE, TPCH, _assert_same
 
-    root, _, _ = world
+    root = world.root
     engine = DuckDBAthena(catalog=LocalCatalog(path=str(root / "catalog")))
     reference = duckdb.connect()
     for spec in SILVER_SPECS:
@@ -279,7 +294,7 @@ def test_tpch_queries_on_pipeline_silver_match_duckdb_on_clean_data(world, numbe
 def test_every_bronze_table_is_queryable_through_the_catalog(world) -> None:
     from lakehouse.resources import DuckDBAthena, LocalCatalog
 
-    root, manifest, _ = world
+    root, manifest, _, _ = world
     engine = DuckDBAthena(catalog=LocalCatalog(path=str(root / "catalog")))
     for table, entry in manifest["tables"].items():
         rows = engine.query(f"SELECT count(*) AS n FROM bronze.{table}").column(0)[0].as_py()

@@ -1,8 +1,8 @@
 """Sensors and automation alone, fed the simulator's days one by one, end where `lakehouse run` ends; so does a
-three-date backfill, in one run per asset.
+three-date backfill, in one run per asset, on the other engine.
 
-One simulated world (TPC-H SF 0.01, three ingestion days) is held three ways: the session's `lakehouse run` (shared
-with the truth test) and a `dagster asset materialize --partition-range` backfill run as subprocesses, while this
+One simulated world (TPC-H SF 0.01, three ingestion days) is held three ways: the session's `lakehouse run` on DuckDB
+(shared with the truth test) and a `dagster asset materialize --partition-range` backfill on Spark, as subprocesses, while this
 process delivers each day to the landing zone and launches only what the landing sensors, the extraction schedule
 and the automation sensor request, asserting at every tick exactly which runs and partitions they request.
 """
@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 
@@ -25,6 +24,7 @@ from lakehouse.defs.automation import EXTRACT_JOB, EXTRACT_SCHEDULE, IN_ORDER_TA
 from lakehouse.settings import load_settings
 from lakehouse.sources import DEFAULT_SEED, deliver, simulate
 from lakehouse_tests.defs.ticks import automation_tick, landing_tick
+from lakehouse_tests.fixtures.layers import assert_same_layers
 from lakehouse_tests.fixtures.worlds import BIN, DAYS, SCALE_FACTOR, LakehouseRun, start
 
 pytestmark = pytest.mark.slow
@@ -71,7 +71,7 @@ def worlds(tmp_path_factory: pytest.TempPathFactory, lakehouse_run: LakehouseRun
     for day in days:
         deliver(backfill, day)
     process = start(backfill, [str(BIN / "dagster"), "asset", "materialize", "-m", "lakehouse.definitions",
-                               "--select", "*", "--partition-range", f"{days[0]}...{days[-1]}"], log="backfill")
+                               "--select", "*", "--partition-range", f"{days[0]}...{days[-1]}"], log="backfill", engine="spark")
     yield Worlds(sensors, backfill, days, manifest, lakehouse_run, process)
     if process.poll() is None:
         process.kill()
@@ -163,7 +163,7 @@ def test_sensors_and_automation_alone_end_with_the_silver_and_gold_of_lakehouse_
             assert instance.get_materialized_partitions(dg.AssetKey.from_user_string(key)) == set(worlds.days), key
 
     worlds.reference_finished()
-    _assert_same_layers(root, worlds.reference)
+    assert_same_layers(root, worlds.reference)
 
 
 def test_three_date_backfill_is_one_run_per_asset_with_the_data_of_day_by_day_runs(worlds: Worlds) -> None:
@@ -187,41 +187,4 @@ def test_three_date_backfill_is_one_run_per_asset_with_the_data_of_day_by_day_ru
     # Day by day, a lineitem whose order arrives a day late is held, then released by the next day's batch and
     # stored in that day's partition; a range run merges every day of orders before lineitem, so the row is valid
     # at once and stays in its own day's partition. The rows, with their `_ingestion_date`, are the same.
-    _assert_same_layers(worlds.backfill, worlds.reference, same_partitions=False)
-
-
-def _layer(con: duckdb.DuckDBPyConnection, root: Path, layer: str, table: str, columns: list[str] | None = None) -> str:
-    """A partitioned layer table's rows (named columns, in name order), without the columns naming the run or the
-    landing path that wrote them."""
-    scan = (f"read_parquet('{root / layer / table}/ingestion_date=*/*.parquet', hive_partitioning = true, "
-            "union_by_name = true)")
-    if columns is None:
-        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
-        columns = sorted(set(names) - {"_run_id", "_source_ref"})
-    return f"SELECT {', '.join(columns)} FROM {scan}"
-
-
-def _same_rows(con: duckdb.DuckDBPyConnection, ours: str, theirs: str, label: str) -> None:
-    assert con.execute(f"SELECT count(*) FROM ({theirs})").fetchone()[0] > 0 or label.startswith("quarantine"), label
-    for a, b in ((ours, theirs), (theirs, ours)):
-        assert con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0] == 0, label
-
-
-def _assert_same_layers(root: Path, reference: Path, same_partitions: bool = True) -> None:
-    """Silver, quarantine and gold of `root` hold exactly the rows of the reference world's; with `same_partitions`
-    each row also sits in the same `ingestion_date` partition (the day whose batch wrote it)."""
-    con = duckdb.connect()
-    tables = [("silver", p.name) for p in sorted((reference / "silver").iterdir())]
-    tables += [("quarantine", p.name) for p in sorted((reference / "quarantine").iterdir()) if not p.name.startswith("_")]
-    assert len(tables) > 9
-    for layer, table in tables:
-        theirs = _layer(con, reference, layer, table)
-        columns = theirs.removeprefix("SELECT ").split(" FROM ")[0].split(", ")
-        columns = columns if same_partitions else [c for c in columns if c != "ingestion_date"]
-        _same_rows(con, _layer(con, root, layer, table, columns), _layer(con, reference, layer, table, columns),
-                   f"{layer}.{table}")
-    marts = sorted(p.name for p in (reference / "gold").iterdir() if not p.name.startswith("_"))
-    assert len(marts) == 6
-    for mart in marts:
-        ours, theirs = (f"SELECT * FROM read_parquet('{r / 'gold' / mart}/*.parquet')" for r in (root, reference))
-        _same_rows(con, ours, theirs, f"gold.{mart}")
+    assert_same_layers(worlds.backfill, worlds.reference, same_partitions=False)
