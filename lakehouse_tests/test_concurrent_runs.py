@@ -1,7 +1,8 @@
-"""Runs submitted together through the UI's GraphQL API to `dagster dev` (what `make dev` starts: webserver, daemon,
-one code server) all succeed on the instance built from the repository's dagster.yaml (SQLite storage): the daemon's
-run queue starts them in their own processes, never more than `max_concurrent_runs` at a time, and no event, compute
-log or process output (webserver, daemon, code server, run workers) says "database is locked"."""
+"""Runs submitted together through the UI's GraphQL API all succeed on the instance built from the repository's
+dagster.yaml (SQLite storage), served as `make dev` serves it (`dagster dev`'s webserver and daemon on one code
+server): the daemon's run queue starts them in their own processes, never more than `max_concurrent_runs` at a
+time, and no event, compute log or process output (webserver, daemon, code server, run workers) says "database is
+locked"."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -115,29 +116,27 @@ def test_runs_submitted_together_queue_within_the_limit_and_never_lock_the_stora
     workspace = tmp_path / "workspace.yaml"  # the one code server the test, the webserver and the daemon share
     workspace.write_text(f"load_from:\n  - grpc_server:\n      host: 127.0.0.1\n      port: {grpc_port}\n"
                          f"      location_name: {LOCATION}\n")
-    dagster = str(BIN / "dagster")
 
     with dg.DagsterInstance.from_config(str(home)) as instance, _process(
-        tmp_path, [dagster, "api", "grpc", "-m", "lakehouse.definitions", "--location-name", LOCATION,
+        tmp_path, [str(BIN / "dagster"), "api", "grpc", "-m", "lakehouse.definitions", "--location-name", LOCATION,
                    "-h", "127.0.0.1", "-p", str(grpc_port)], "code-server",
-    ) as code_server:
+    ) as code_server, ExitStack() as stack:  # the webserver and the daemon stop before the code server
         grpc = DagsterGrpcClient(port=grpc_port, host="127.0.0.1")
         _wait(_answers(lambda: grpc.ping("ready"), (DagsterUserCodeUnreachableError,)), "code server", code_server)
         _stop_sensors_and_schedules(instance, workspace)
-        with _process(tmp_path, [dagster, "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(web_port)],
-                      "dagster-dev") as dev:
-            _wait(_answers(lambda: urllib.request.urlopen(f"http://127.0.0.1:{web_port}/server_info", timeout=5),
-                           (OSError,)),
-                  "dagster dev", dev)
-            client = DagsterGraphQLClient("127.0.0.1", port_number=web_port)
-            run_ids = [client.submit_job_execution(
-                DAILY_JOB_NAME, repository_location_name=LOCATION, tags={"dagster/partition": day},
-                asset_selection=[["bronze", f"files__{table}"]]) for table, day in RUNS]
-
-            def finished() -> bool:
-                return all(instance.get_run_by_id(run_id).is_finished for run_id in run_ids)
-
-            _wait(finished, "the runs", dev, RUNS_SECONDS)
+        webserver = stack.enter_context(_process(
+            tmp_path, [str(BIN / "dagster-webserver"), "-w", str(workspace), "-h", "127.0.0.1", "-p", str(web_port)],
+            "webserver"))
+        _wait(_answers(lambda: urllib.request.urlopen(f"http://127.0.0.1:{web_port}/server_info", timeout=5),
+                       (OSError,)), "webserver", webserver)
+        client = DagsterGraphQLClient("127.0.0.1", port_number=web_port)
+        run_ids = [client.submit_job_execution(
+            DAILY_JOB_NAME, repository_location_name=LOCATION, tags={"dagster/partition": day},
+            asset_selection=[["bronze", f"files__{table}"]]) for table, day in RUNS]
+        assert {instance.get_run_by_id(r).status for r in run_ids} == {dg.DagsterRunStatus.QUEUED}
+        daemon = stack.enter_context(
+            _process(tmp_path, [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)], "daemon"))
+        _wait(lambda: all(instance.get_run_by_id(r).is_finished for r in run_ids), "the runs", daemon, RUNS_SECONDS)
         limit = instance.get_concurrency_config().run_queue_config.max_concurrent_runs
         records = [instance.get_run_record_by_id(run_id) for run_id in run_ids]
         events = [e for run_id in run_ids for e in instance.all_logs(run_id)]
@@ -151,6 +150,6 @@ def test_runs_submitted_together_queue_within_the_limit_and_never_lock_the_stora
     assert [e for e in events if LOCKED in (e.message or "") or LOCKED in str(e.dagster_event or "")] == []
     compute_logs = [p for p in (home / "storage").rglob("*") if p.is_file() and p.suffix in (".out", ".err")]
     assert compute_logs, "the run workers' compute logs were captured"
-    outputs = [*compute_logs, tmp_path / "code-server.log", tmp_path / "dagster-dev.log"]
+    outputs = [*compute_logs, *(tmp_path / f"{log}.log" for log in ("code-server", "webserver", "daemon"))]
     assert [p.name for p in outputs if LOCKED in p.read_text(errors="replace")] == []
-    assert "QueuedRunCoordinatorDaemon" in (tmp_path / "dagster-dev.log").read_text(), "the daemon's output was read"
+    assert "QueuedRunCoordinatorDaemon" in (tmp_path / "daemon.log").read_text(), "the daemon's output was read"
