@@ -1,5 +1,9 @@
 """Snowflake: dagster-snowflake's SnowflakeResource, plus how gold Parquet reaches a Snowflake table.
 
+dagster-snowflake imports Snowpark and snowflake.core at the top, about 6 s of every process that loads the
+definitions (code servers, run workers, the CLI), so the resource holds the connection settings and builds the
+SnowflakeResource, importing it, on its first connection: only a step that talks to Snowflake pays for it.
+
 In aws the marts load with `COPY INTO` from an external stage on the gold S3 prefix, created with the
 storage integration if missing; locally fakesnow stands in, loaded the same way from an internal
 stage after `PUT`. Either way one transaction deletes the table's rows and copies the mart back in,
@@ -25,7 +29,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from dagster_snowflake import SnowflakeResource
+import dagster as dg
+from pydantic import Field
 
 from glue_scripts.common.fs import filesystem_for
 
@@ -33,12 +38,34 @@ OBJECT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,
 S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]*[a-z0-9](/[^'\\]*)?")
 
 
-class LakehouseSnowflake(SnowflakeResource):
-    """SnowflakeResource that knows where gold lives: an external stage on the gold bucket, or none (PUT)."""
+class LakehouseSnowflake(dg.ConfigurableResource):
+    """dagster-snowflake's SnowflakeResource that knows where gold lives: an external stage on the gold bucket, or
+    none (PUT)."""
 
+    account: str | None = None
+    user: str
+    password: str | None = None
+    database: str | None = None
+    schema_: str | None = Field(default=None, alias="schema")
+    role: str | None = None
+    warehouse: str | None = None
     gold_stage: str = ""
     gold_uri: str = ""
     storage_integration: str = ""
+
+    def client(self) -> Any:
+        """dagster-snowflake's SnowflakeResource over these settings (imported here, on first use)."""
+        from dagster_snowflake import SnowflakeResource
+
+        settings = {"account": self.account, "user": self.user, "password": self.password, "database": self.database,
+                    "schema": self.schema_, "role": self.role, "warehouse": self.warehouse}
+        return SnowflakeResource(**{k: v for k, v in settings.items() if v is not None})
+
+    @contextmanager
+    def get_connection(self, raw_conn: bool = True) -> Iterator[Any]:
+        """A connection from SnowflakeResource for the life of the block."""
+        with self.client().get_connection(raw_conn=raw_conn) as conn:
+            yield conn
 
     def publish(self, table_name: str, data: pa.Table, stage_path: str) -> int:
         """Replace `table_name` with `data` in one transaction (create, delete, COPY INTO); return rows loaded."""
@@ -112,7 +139,7 @@ class FakesnowResource(LakehouseSnowflake):
     db_path: str
 
     @contextmanager
-    def get_connection(self, raw_conn: bool = True) -> Iterator[Any]:  # type: ignore[override]
+    def get_connection(self, raw_conn: bool = True) -> Iterator[Any]:
         """A Snowflake connection answered by fakesnow (DuckDB underneath) for the life of the block."""
         import fakesnow
 
