@@ -1,13 +1,15 @@
-"""bronze_ingest_api: the day's window requested, every page ingested raw, cursor kept as _source_ref."""
+"""bronze_ingest_api: the day's window requested, every page ingested raw, cursor kept as _source_ref, no Spark."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 
 from glue_scripts.common.api_client import ApiError
+from glue_scripts.common.session import LazySpark
 from glue_scripts.common.specs import BRONZE_BY_NAME, BRONZE_METADATA_COLUMNS
 from glue_scripts.jobs.bronze_ingest_api import run
 from lakehouse_tests.glue_scripts.fake_api import TOKEN, FakeApi, serve
@@ -66,3 +68,16 @@ def test_api_records_with_unusable_keys_are_kept_whole_for_quarantine(
     assert set(fine) == {"1", "5"} and fine["5"]["loyalty"] == "gold" and fine["5"]["_corrupt_record"] is None
     nested = next(r for r in rows if r["c_custkey"] == "6")
     assert nested["_defects"] == "not_a_scalar:c_name" and nested["c_name"] == '{"first":"n","last":["1"]}'  # numbers keep their text, as in JSON Lines
+
+
+def test_a_day_of_only_nested_values_keeps_their_defects_and_starts_no_spark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_TOKEN", TOKEN)
+    never = LazySpark(lambda: pytest.fail("the API job started Spark"))
+    with serve(FakeApi([RECORDS[0], '{"c_custkey": 6, "c_name": {"first": "n"}}'])) as api:
+        result = run(never, job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN"))
+    table = pq.read_table(tmp_path / "bronze" / "api__customers" / "ingestion_date=2024-01-02")
+    assert table.column("_defects").to_pylist() == [None, "not_a_scalar:c_name"]
+    assert table.column("_corrupt_record").to_pylist() == [None, None]
+    assert result["rows"] == 2 and ["_defects", "string"] in result["schema"]

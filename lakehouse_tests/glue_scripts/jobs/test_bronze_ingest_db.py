@@ -1,19 +1,28 @@
-"""bronze_ingest_db: watermark window over SQLite via JDBC, raw text kept, unreachable sources named and retried."""
+"""bronze_ingest_db: watermark window over SQLite, raw text kept, unreachable sources named and retried, rows
+streamed in batches, and no Spark session started."""
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 
+from glue_scripts.common import db_source
+from glue_scripts.common.session import LazySpark
 from glue_scripts.common.specs import BRONZE_BY_NAME, BRONZE_METADATA_COLUMNS
 from glue_scripts.common.transient import is_transient_message
 from glue_scripts.jobs.bronze_ingest_db import SourceQueryError, SourceUnavailableError, run
 from lakehouse_tests.glue_scripts.helpers import job_args, read_partition
 
 COLUMNS = BRONZE_BY_NAME["db__orders"].columns
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _order(key: str, updated_at: str, status: str = "O") -> tuple[str, ...]:
@@ -79,3 +88,39 @@ def test_unreachable_postgres_names_the_source_and_hides_password(
     message = str(err.value)
     assert "127.0.0.1:1" in message and "s3cret-value" not in message and "url-secret" not in message
     assert err.value.__cause__ is None and is_transient_message(message)
+
+
+def test_rows_stream_in_batches_into_one_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db_source, "BATCH_ROWS", 2)
+    url = _database(tmp_path / "source.sqlite", [
+        *[_order(str(k), f"2024-01-02 0{k}:00:00") for k in range(5)], _order("8", "2024-1-2 09:00:00"),
+        _order("9", "2024-01-03 00:00:00")])
+    never = LazySpark(lambda: pytest.fail("the db job started Spark"))
+    result = run(never, job_args(tmp_path, "db__orders", jdbc_url=url))
+    [file] = (tmp_path / "bronze" / "db__orders" / "ingestion_date=2024-01-02").iterdir()
+    table = pq.read_table(file)
+    assert pq.ParquetFile(file).num_row_groups == 4  # window: 2 + 2 + 1, outside: 1
+    assert table.column("o_orderkey").to_pylist() == ["0", "1", "2", "3", "4", "8"]
+    assert (result["rows"], result["source_rows"], result["outside_window_rows"]) == (6, 6, 1)
+    assert result["schema"] == [[c, "string"] for c in COLUMNS] + [
+        [c, "timestamp" if c == "_ingested_at" else "string"] for c in BRONZE_METADATA_COLUMNS]
+
+
+DRIVER = """
+import json, sys
+from pyspark.sql import SparkSession
+from glue_scripts.common.session import LazySpark
+from glue_scripts.jobs.bronze_ingest_db import run
+spark = LazySpark()
+result = run(spark, json.loads(sys.argv[1]))
+print(json.dumps({"started": spark.started, "active": SparkSession.getActiveSession() is not None, "rows": result["rows"]}))
+"""
+
+
+def test_a_db_run_starts_no_spark_session(tmp_path: Path) -> None:
+    url = _database(tmp_path / "source.sqlite", [_order("1", "2024-01-02 10:00:00")])
+    args = json.dumps(job_args(tmp_path, "db__orders", jdbc_url=url))
+    done = subprocess.run([sys.executable, "-c", DRIVER, args], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"started": False, "active": False, "rows": 1}
