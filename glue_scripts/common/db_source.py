@@ -1,7 +1,7 @@
 """A database source through its Python DB-API driver (sqlite3, psycopg2), named by its JDBC URL.
 
-One `DbSource.session()` is one connection (PostgreSQL: one read-only REPEATABLE READ transaction, so the counts
-and the rows agree). Results stream in batches as bronze text (glue_scripts/common/db_text.py). A driver error
+One `DbSource.session()` is one connection and one read-only transaction (PostgreSQL: REPEATABLE READ), so the
+counts and the rows agree. Results stream in batches as bronze text (glue_scripts/common/db_text.py). A driver error
 leaves the session as SourceUnavailableError (worth retrying: refused, timed out, busy) or SourceQueryError (the
 database answered no), its message naming the source and the redacted URL, never the password.
 """
@@ -145,7 +145,9 @@ class DbSource:
                 return sqlite3.connect(path)
             if not os.path.isfile(path):  # SQLite would silently create a missing database file
                 raise SourceUnavailableError(f"source {self.name} unreachable: SQLite database {path} does not exist")
-            return sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
+            conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, isolation_level=None)
+            conn.execute("BEGIN")  # one read transaction: the counts and the rows see the same data
+            return conn
         dsn, params = postgres_params(self.url)
         credentials = {k: v for k, v in (("user", self.user), ("password", self.password)) if v}
         conn = psycopg2.connect(dsn, **{**params, **credentials})
