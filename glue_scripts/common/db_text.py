@@ -1,7 +1,7 @@
 """Database values as bronze text: one value of a DB-API row → the string Spark's JDBC read + `cast(... as string)`
 gave for it, so bronze keeps the same text whichever reader extracted it.
 
-Measured against Spark 3.5 (PostgreSQL driver 42, sqlite-jdbc 3) and pinned per source type by
+Measured against Spark 3.5 (PostgreSQL JDBC 42.5, sqlite-jdbc 3.40) and pinned per source type by
 lakehouse_tests/glue_scripts/common/test_db_text.py. Decimals carry the column's scale (Spark's decimal(p,s), and
 decimal(38,18) for a NUMERIC without one), timestamps are UTC with trailing fractional zeros dropped, doubles
 follow Java's `Double.toString`. Where Spark's SQLite mapping lost the value (an INTEGER beyond 32 bits wrapped, a

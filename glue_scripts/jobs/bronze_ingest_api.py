@@ -37,7 +37,7 @@ def shape_records(records: list[Paged], columns: tuple[str, ...]) -> list[Paged]
 
 
 def ingest(job: BronzeArgs, client: ApiClient, limit: int) -> dict[str, Any]:
-    """Fetch every page of the partition's window and write the records as raw strings (page cursor as `_source_ref`)."""
+    """Fetch every page of the partition's window; write the records as raw strings, page cursor as `_source_ref`."""
     spec = job.spec
     start, end = job.window
     path = PATHS[spec.entity]

@@ -63,7 +63,9 @@ def bronze_history(job: BronzeArgs) -> tuple[set[str], int, int]:
     return set(hashes), before, later_rows
 
 
-def _extract(db: Session, url: str, job: BronzeArgs, ref: str, held: set[str]) -> tuple[dict[str, int], dict[str, Any], int]:
+def _extract(
+    db: Session, url: str, job: BronzeArgs, ref: str, held: set[str]
+) -> tuple[dict[str, int], dict[str, Any], int]:
     """Count at the source, then stream the window's rows and the outside rows not yet held into the partition."""
     spec, (start, end) = job.spec, job.window
     counts = db.counts(jdbc.counts_query(url, spec.entity, start, end))
@@ -120,9 +122,9 @@ def source_url(args: dict[str, str]) -> str:
 
 def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
     """Ingest `--table` (db__orders|db__lineitem) for `--ingestion_date` (through `--ingestion_date_end`) from
-    `--jdbc_url` (or `--jdbc_url_env`) into `--bronze_path`, one watermark window per day; an unreachable source is tried
-    `--db_max_attempts` times (default 3) with jittered backoff from `--db_backoff_seconds` (default 2). Spark is
-    never used: the rows are read through the database's Python driver and written as Arrow."""
+    `--jdbc_url` (or `--jdbc_url_env`) into `--bronze_path`, one watermark window per day; an unreachable source is
+    tried `--db_max_attempts` times (default 3) with jittered backoff from `--db_backoff_seconds` (default 2).
+    Spark is never used: the rows are read through the database's Python driver and written as Arrow."""
     source = db_source(source_url(args), args, bronze_args(args, JOB).spec.name)
     attempts, backoff = int(args.get("db_max_attempts", "3")), float(args.get("db_backoff_seconds", "2"))
     return over_days(args, lambda day: ingest(bronze_args(day, JOB), source, attempts, backoff))

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from glue_scripts.common.db_source import DbSource, SourceQueryError, SourceUnavailableError, postgres_params, sqlite_path
+from glue_scripts.common.db_source import (
+    DbSource, SourceQueryError, SourceUnavailableError, postgres_params, sqlite_path,
+)
 from glue_scripts.common.transient import is_transient_message
 
 
@@ -29,7 +31,8 @@ def test_a_database_that_refuses_is_not_transient_one_that_is_away_is(postgres_u
         with DbSource(f"jdbc:postgresql://{host}/nowhere", "db__orders", "postgres", "pw-4711").session():
             pass
     with pytest.raises(SourceUnavailableError) as away:
-        with DbSource("jdbc:postgresql://127.0.0.1:1/db?connectTimeout=2", "db__orders", "postgres", "pw-4711").session():
+        away_url = "jdbc:postgresql://127.0.0.1:1/db?connectTimeout=2"
+        with DbSource(away_url, "db__orders", "postgres", "pw-4711").session():
             pass
     assert is_transient_message(str(away.value)) and "pw-4711" not in str(away.value)
 

@@ -32,7 +32,8 @@ POSTGRES: list[tuple[str, Any, str | None]] = [
     ("time", "03:04:05", "1970-01-01 03:04:05"),
     ("boolean", True, "true"), ("text", " x ", " x "), ("varchar(5)", "ab", "ab"), ("char(5)", "ab", "ab   "),
     ("text", None, None), ("integer", None, None), ("date", None, None),
-    ("jsonb", '{"a": 1}', '{"a": 1}'), ("uuid", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+    ("jsonb", '{"a": 1}', '{"a": 1}'),
+    ("uuid", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
     ("bytea", b"A", "A"), ("integer[]", [1, 2], "[1, 2]"), ("text[]", ["a", "b c"], "[a, b c]"),
 ]
 # SQLite: where Spark's sqlite-jdbc mapping kept the value, the same text; where it lost it, the value as stored.
@@ -86,8 +87,9 @@ def test_sqlite_values_render_as_spark_rendered_them_or_as_stored(tmp_path: Path
 
 
 @pytest.mark.parametrize(("value", "text"), [
-    (0.0, "0.0"), (-0.0, "-0.0"), (-2.5, "-2.5"), (0.001, "0.001"), (0.000999, "9.99E-4"), (9999999.0, "9999999.0"),
-    (1e7, "1.0E7"), (-1.5e-300, "-1.5E-300"), (float("inf"), "Infinity"), (float("-inf"), "-Infinity"), (100.0, "100.0"),
+    (0.0, "0.0"), (-0.0, "-0.0"), (-2.5, "-2.5"), (0.001, "0.001"), (0.000999, "9.99E-4"),
+    (9999999.0, "9999999.0"), (1e7, "1.0E7"), (-1.5e-300, "-1.5E-300"), (float("inf"), "Infinity"),
+    (float("-inf"), "-Infinity"), (100.0, "100.0"),
 ])
 def test_doubles_follow_java_double_to_string(value: float, text: str) -> None:
     assert java_double(value) == text
