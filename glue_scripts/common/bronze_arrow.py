@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from glue_scripts.common import writer
 from glue_scripts.common.fs import join
@@ -44,6 +45,16 @@ def values_hash(values: Sequence[str | None], optional: Sequence[tuple[str, str]
     return hashlib.sha256(SEPARATOR.join(parts).encode("utf-8")).hexdigest()
 
 
+def column_hashes(columns: Sequence[pa.Array]) -> list[str]:
+    """`values_hash` of every row of string columns (no optional columns), the parts built by Arrow."""
+    if not columns or not len(columns[0]):
+        return []
+    parts = [pc.if_else(pc.is_null(c), NULL_MARKER, pc.binary_join_element_wise(
+        pc.cast(pc.utf8_length(c), pa.string()), c, ":")) for c in columns]
+    joined = pc.binary_join_element_wise(*parts, SEPARATOR)
+    return [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in joined.to_pylist()]
+
+
 def record_hash(row: Mapping[str, Any], columns: Sequence[str], optional: Sequence[str] = ()) -> str:
     """sha2-256 over the source columns in order; optional (drift, corrupt-line) columns as name=value when set."""
     present = [(c, v) for c in optional if (v := _text(row.get(c))) is not None]
@@ -64,15 +75,17 @@ class Stamp:
         fields = [pa.field(c, pa.bool_() if c in BOOLEAN_COLUMNS else pa.string()) for c in data]
         return pa.schema([*fields, *[pa.field(c, METADATA_TYPES.get(c, pa.string())) for c in BRONZE_METADATA_COLUMNS]])
 
-    def batch(self, schema: pa.Schema, data: Sequence[Sequence[Any]], refs: Sequence[str],
-              hashes: Sequence[str]) -> pa.RecordBatch:
-        """One record batch of `schema` from column-wise data values, each row's source ref and record hash."""
+    def batch(self, schema: pa.Schema, data: Sequence[Sequence[Any] | pa.Array], refs: Sequence[str],
+              hashes: Sequence[str] | pa.Array) -> pa.RecordBatch:
+        """One record batch of `schema` from column-wise data (values or Arrow arrays), each row's source ref and
+        record hash."""
         n = len(refs)
         metadata = {"_ingestion_date": [self.ingestion_date] * n, "_ingested_at": [self.ingested_at] * n,
                     "_source_system": [self.source_system] * n, "_source_ref": refs, "_run_id": [self.run_id] * n,
                     "_record_hash": hashes}
         values = [*data, *[metadata[c] for c in BRONZE_METADATA_COLUMNS]]
-        return pa.RecordBatch.from_arrays([pa.array(v, f.type) for v, f in zip(values, schema)], schema=schema)
+        arrays = [v if isinstance(v, pa.Array) else pa.array(v, f.type) for v, f in zip(values, schema)]
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def bronze_table(

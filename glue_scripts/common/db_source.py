@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, quote
 
 import psycopg2
 import psycopg2.extras
+import pyarrow as pa
 
 from glue_scripts.common import db_text, jdbc
 from glue_scripts.common.redact import redact
@@ -87,6 +88,15 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError))
 
 
+def _text_column(values: tuple[Any, ...], render: db_text.Render) -> pa.Array:
+    """One column of a batch as strings: text values as they are (Arrow converts them at C speed), any other
+    value through the column's renderer."""
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([render(v) for v in values], pa.string())
+
+
 @dataclass
 class Session:
     """One open connection to the source."""
@@ -104,8 +114,9 @@ class Session:
         finally:
             cur.close()
 
-    def stream(self, sql: str, table: str) -> Iterator[list[tuple[str | None, ...]]]:
-        """The query's rows as bronze text, BATCH_ROWS at a time (PostgreSQL: through a server-side cursor)."""
+    def stream(self, sql: str, table: str) -> Iterator[list[pa.Array]]:
+        """The query's rows as bronze text, BATCH_ROWS at a time, one string array per column (PostgreSQL: through
+        a server-side cursor)."""
         batch = BATCH_ROWS
         if self.dialect == "postgresql":
             cur = self.conn.cursor(name=f"bronze_{uuid.uuid4().hex}")
@@ -117,7 +128,7 @@ class Session:
             rows = cur.fetchmany(batch)
             renderers = self._renderers(cur.description, table)
             while rows:
-                yield [tuple(r(v) for r, v in zip(renderers, row)) for row in rows]
+                yield [_text_column(values, r) for values, r in zip(zip(*rows), renderers)]
                 rows = cur.fetchmany(batch)
         finally:
             cur.close()

@@ -72,19 +72,20 @@ def _extract(
     stamp = bronze_arrow.Stamp(job.ingestion_date, spec.source, job.run_id)
     schema = stamp.schema(spec.columns)
     new_outside = 0
+    held_hashes = pa.array(sorted(held), pa.string())
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal new_outside
         for query, source_ref in ((jdbc.window_query(url, spec.entity, spec.columns, start, end), ref),
                                   (jdbc.outside_query(url, spec.entity, spec.columns), OUTSIDE_REF)):
-            for rows in db.stream(query, spec.entity):
-                hashes = [bronze_arrow.values_hash(r) for r in rows]
+            for columns in db.stream(query, spec.entity):
+                hashes = pa.array(bronze_arrow.column_hashes(columns), pa.string())
                 if source_ref == OUTSIDE_REF:
-                    kept = [i for i, h in enumerate(hashes) if h not in held]
-                    rows, hashes = [rows[i] for i in kept], [hashes[i] for i in kept]
-                    new_outside += len(rows)
-                if rows:
-                    yield stamp.batch(schema, list(zip(*rows)), [source_ref] * len(rows), hashes)
+                    new = pc.invert(pc.is_in(hashes, value_set=held_hashes))
+                    columns, hashes = [c.filter(new) for c in columns], hashes.filter(new)
+                    new_outside += len(hashes)
+                if len(hashes):
+                    yield stamp.batch(schema, columns, [source_ref] * len(hashes), hashes)
 
     with closing(batches()) as parts:
         stats = bronze_arrow.write_stream(schema, parts, job.bronze_path, spec.name, job.partition)

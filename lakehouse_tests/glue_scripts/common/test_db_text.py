@@ -53,8 +53,8 @@ SQLITE: list[tuple[str, Any, str | None]] = [
 
 def _texts(source: DbSource, table: str) -> list[str | None]:
     with source.session() as db:
-        [row] = [r for rows in db.stream(f"SELECT * FROM {table}", table) for r in rows]
-    return list(row)
+        [columns] = list(db.stream(f"SELECT * FROM {table}", table))
+    return [c[0].as_py() for c in columns]
 
 
 def test_postgres_values_render_as_spark_rendered_them(postgres_url: str) -> None:
