@@ -1,4 +1,5 @@
-"""Bronze rows built without an engine: raw-string records + ingestion metadata as one Arrow table, and its write.
+"""Bronze rows built without an engine: raw-string records + ingestion metadata as Arrow (one table, or record
+batches streamed into the partition's one file), and their write.
 
 `record_hash` is the same function of the values as the Spark `glue_scripts.transforms.bronze.record_hash`
 (a test holds the two equal), so a partition written here deduplicates against one written by Spark.
