@@ -12,9 +12,9 @@ from lakehouse.settings import Settings
 
 GLUE_SCRIPTS = Path(__file__).resolve().parents[1] / "glue_scripts"
 GLUE_VERSION = "5.0"
-# Pure-Python libraries the glue_scripts need beyond Glue's own (the gold SQL is rendered for Spark by sqlglot),
-# pinned to the version installed here, the one the tests ran.
-GLUE_PYTHON_MODULES: tuple[str, ...] = ("sqlglot",)
+# Libraries the glue_scripts need beyond Glue's own, pinned to the version installed here, the one the tests ran:
+# sqlglot renders the gold SQL for Spark, psycopg2 reads the PostgreSQL source of bronze_ingest_db.
+GLUE_PYTHON_MODULES: tuple[str, ...] = ("sqlglot", "psycopg2-binary")
 
 
 def python_modules() -> str:

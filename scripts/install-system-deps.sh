@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages the lakehouse and its tests need: Java for Spark, JDBC drivers for the database
-# source, PostgreSQL for the database source's second backend, Chromium for the browser test.
+# Debian packages the lakehouse and its tests need: Java for Spark, PostgreSQL for the database
+# source's second backend, Chromium for the browser test.
 set -euo pipefail
-packages=(libxerial-sqlite-jdbc-java libpostgresql-jdbc-java postgresql chromium)
+packages=(postgresql chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,4 +1,5 @@
-"""Bronze rows built without an engine: raw-string records + ingestion metadata as one Arrow table, and its write.
+"""Bronze rows built without an engine: raw-string records + ingestion metadata as Arrow (one table, or record
+batches streamed into the partition's one file), and their write.
 
 `record_hash` is the same function of the values as the Spark `glue_scripts.transforms.bronze.record_hash`
 (a test holds the two equal), so a partition written here deduplicates against one written by Spark.
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from glue_scripts.common import spark_io, writer
+from glue_scripts.common import writer
 from glue_scripts.common.fs import join
 from glue_scripts.common.records import CORRUPT
 from glue_scripts.common.specs import BRONZE_METADATA_COLUMNS
@@ -21,6 +24,7 @@ from glue_scripts.transforms.bronze import NULL_MARKER, SEPARATOR
 
 BOOLEAN_COLUMNS = frozenset({"_parse_error"})
 SPARK_TYPES = {pa.string(): "string", pa.bool_(): "boolean", pa.timestamp("us", tz="UTC"): "timestamp"}
+METADATA_TYPES = {"_ingested_at": pa.timestamp("us", tz="UTC")}
 
 
 def _text(value: Any) -> str | None:
@@ -36,11 +40,53 @@ def _part(value: str | None) -> str:
     return NULL_MARKER if value is None else f"{len(value)}:{value}"
 
 
+def values_hash(values: Sequence[str | None], optional: Sequence[tuple[str, str]] = ()) -> str:
+    """sha2-256 over text values in order, then the set optional columns as (name, value)."""
+    parts = [_part(v) for v in values] + [f"{c}={_part(v)}" for c, v in optional]
+    return hashlib.sha256(SEPARATOR.join(parts).encode("utf-8")).hexdigest()
+
+
+def column_hashes(columns: Sequence[pa.Array]) -> list[str]:
+    """`values_hash` of every row of string columns (no optional columns), the parts built by Arrow."""
+    if not columns or not len(columns[0]):
+        return []
+    parts = [pc.if_else(pc.is_null(c), NULL_MARKER, pc.binary_join_element_wise(
+        pc.cast(pc.utf8_length(c), pa.string()), c, ":")) for c in columns]
+    joined = pc.binary_join_element_wise(*parts, SEPARATOR)
+    return [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in joined.to_pylist()]
+
+
 def record_hash(row: Mapping[str, Any], columns: Sequence[str], optional: Sequence[str] = ()) -> str:
     """sha2-256 over the source columns in order; optional (drift, corrupt-line) columns as name=value when set."""
-    parts = [_part(_text(row.get(c))) for c in columns]
-    parts += [f"{c}={_part(v)}" for c in optional if (v := _text(row.get(c))) is not None]
-    return hashlib.sha256(SEPARATOR.join(parts).encode("utf-8")).hexdigest()
+    present = [(c, v) for c in optional if (v := _text(row.get(c))) is not None]
+    return values_hash([_text(row.get(c)) for c in columns], present)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The ingestion metadata one partition write gives every row: which day, source and run, and when."""
+
+    ingestion_date: str
+    source_system: str
+    run_id: str
+    ingested_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def schema(self, data: Sequence[str]) -> pa.Schema:
+        """Data columns (strings; `_parse_error` boolean) followed by the metadata columns."""
+        fields = [pa.field(c, pa.bool_() if c in BOOLEAN_COLUMNS else pa.string()) for c in data]
+        return pa.schema([*fields, *[pa.field(c, METADATA_TYPES.get(c, pa.string())) for c in BRONZE_METADATA_COLUMNS]])
+
+    def batch(self, schema: pa.Schema, data: Sequence[Sequence[Any] | pa.Array], refs: Sequence[str],
+              hashes: Sequence[str] | pa.Array) -> pa.RecordBatch:
+        """One record batch of `schema` from column-wise data (values or Arrow arrays), each row's source ref and
+        record hash."""
+        n = len(refs)
+        metadata = {"_ingestion_date": [self.ingestion_date] * n, "_ingested_at": [self.ingested_at] * n,
+                    "_source_system": [self.source_system] * n, "_source_ref": refs, "_run_id": [self.run_id] * n,
+                    "_record_hash": hashes}
+        values = [*data, *[metadata[c] for c in BRONZE_METADATA_COLUMNS]]
+        arrays = [v if isinstance(v, pa.Array) else pa.array(v, f.type) for v, f in zip(values, schema)]
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def bronze_table(
@@ -61,30 +107,29 @@ def bronze_table(
     extras = sorted(k for k in seen if k not in columns and not k.startswith("_"))
     hashed = [*extras, *([CORRUPT] if CORRUPT in internal else [])]
     data = [*columns, *extras, *internal]
-    now = datetime.now(timezone.utc)
-    arrays: dict[str, pa.Array] = {
-        c: pa.array([r.get(c) for r in rows], pa.bool_() if c in BOOLEAN_COLUMNS else pa.string()) for c in data
-    }
-    metadata: dict[str, pa.Array] = {
-        "_ingestion_date": pa.array([ingestion_date] * len(rows), pa.string()),
-        "_ingested_at": pa.array([now] * len(rows), pa.timestamp("us", tz="UTC")),
-        "_source_system": pa.array([source_system] * len(rows), pa.string()),
-        "_source_ref": pa.array(list(refs), pa.string()),
-        "_run_id": pa.array([run_id] * len(rows), pa.string()),
-        "_record_hash": pa.array([record_hash(r, columns, hashed) for r in rows], pa.string()),
-    }
-    return pa.table({**arrays, **{c: metadata[c] for c in BRONZE_METADATA_COLUMNS}})
+    stamp = Stamp(ingestion_date, source_system, run_id)
+    schema = stamp.schema(data)
+    batch = stamp.batch(schema, [[r.get(c) for r in rows] for c in data], refs,
+                        [record_hash(r, columns, hashed) for r in rows])
+    return pa.Table.from_batches([batch], schema)
 
 
-def schema_of(table: pa.Table) -> list[list[str]]:
-    """The table's columns as [name, Spark type string] pairs, as Spark reports them after reading it back."""
-    return [[f.name, SPARK_TYPES.get(f.type, str(f.type))] for f in table.schema]
+def schema_of(table: pa.Table | pa.Schema) -> list[list[str]]:
+    """The columns as [name, Spark type string] pairs, as Spark reports them after reading the table back."""
+    schema = table if isinstance(table, pa.Schema) else table.schema
+    return [[f.name, SPARK_TYPES.get(f.type, str(f.type))] for f in schema]
 
 
 def write(table: pa.Table, bronze_path: str, table_name: str, partition: str) -> dict[str, Any]:
     """Replace the partition with `table` through the one write path; rows/bytes/files read back from the footers."""
-    final = writer.write_arrow(table, join(bronze_path, table_name), partition)
-    return {**spark_io.parquet_stats(final), "path": final}
+    return write_stream(table.schema, [table], bronze_path, table_name, partition)
+
+
+def write_stream(schema: pa.Schema, parts: Iterable[pa.RecordBatch | pa.Table], bronze_path: str, table_name: str,
+                 partition: str) -> dict[str, Any]:
+    """Replace the partition with `parts` as they come (one file, never all in memory); stats as `write`."""
+    final = writer.write_batches(schema, parts, join(bronze_path, table_name), partition)
+    return {**writer.parquet_stats(final), "path": final}
 
 
 def flatten(groups: Iterable[tuple[str, Sequence[Mapping[str, Any]]]]) -> tuple[list[Mapping[str, Any]], list[str]]:

@@ -1,17 +1,13 @@
-"""What every bronze job shares: its arguments, the one partition write, and the result it reports."""
+"""What every bronze job shares: its arguments and the partition it writes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from pyspark.sql import Column, DataFrame
-
-from glue_scripts.common import spark_io
 from glue_scripts.common.entry import require
-from glue_scripts.common.fs import join
 from glue_scripts.common.specs import BRONZE_BY_NAME, BronzeSpec
-from glue_scripts.transforms.bronze import schema_of, window, with_metadata
+from glue_scripts.transforms.bronze import window
 
 
 @dataclass(frozen=True)
@@ -34,11 +30,6 @@ class BronzeArgs:
         """The partition's watermark window ('D 00:00:00', 'D+1 00:00:00')."""
         return window(self.ingestion_date)
 
-    def stamp(self, raw: DataFrame, source_ref: Column) -> DataFrame:
-        """The raw rows with this run's ingestion metadata; `source_ref` says where each row came from."""
-        return with_metadata(raw, self.spec.columns, ingestion_date=self.ingestion_date,
-                             source_system=self.spec.source, source_ref=source_ref, run_id=self.run_id)
-
 
 def landing_ref(files: list[Any], folder: str, corrupt: list[dict[str, str]]) -> str:
     """The partition-level source reference of a landing-zone job: how many files, where, how many quarantined."""
@@ -56,19 +47,3 @@ def bronze_args(args: dict[str, str], job: str) -> BronzeArgs:
         raise ValueError(f"{job} does not ingest table {table!r}; expected one of {known}")
     window(day)
     return BronzeArgs(spec, day, bronze, quarantine, run_id)
-
-
-def write_bronze(
-    df: DataFrame, job: BronzeArgs, *, source_rows: int, source_ref: str, corrupt_files: list[dict[str, str]] | None = None
-) -> dict[str, Any]:
-    """Replace the partition with `df` and return the job's JSON-serializable result."""
-    stats = spark_io.write_partition(df, join(job.bronze_path, job.spec.name), job.partition)
-    return {
-        **stats,
-        "table": job.spec.name,
-        "ingestion_date": job.ingestion_date,
-        "source_rows": int(source_rows),
-        "source_ref": source_ref,
-        "corrupt_files": corrupt_files or [],
-        "schema": schema_of(df),
-    }

@@ -31,18 +31,13 @@ LOCAL_SPARK_CONF: dict[str, str] = {
     "spark.sql.constraintPropagation.enabled": "false",
 }
 
-# Locally Spark's WARN lines (native Hadoop, JDBC, planner notes) say nothing a lakehouse user can act on.
+# Locally Spark's WARN lines (native Hadoop, planner notes) say nothing a lakehouse user can act on.
 LOCAL_LOG_LEVEL = "ERROR"
-
-# JDBC drivers for the database source, from Debian's libxerial-sqlite-jdbc-java and
-# libpostgresql-jdbc-java (Glue ships its own PostgreSQL driver).
-JDBC_JARS: tuple[str, ...] = ("/usr/share/java/sqlite-jdbc.jar", "/usr/share/java/postgresql.jar")
 
 
 def local_spark_conf() -> dict[str, str]:
-    """The local session's settings, with whichever JDBC driver jars are installed."""
-    jars = [j for j in JDBC_JARS if os.path.exists(j)]
-    return {**LOCAL_SPARK_CONF, **({"spark.jars": ",".join(jars)} if jars else {})}
+    """The local session's settings (no extra jars: the database source is read through Python drivers)."""
+    return dict(LOCAL_SPARK_CONF)
 
 
 def get_spark() -> SparkSession:

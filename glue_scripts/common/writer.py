@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -162,11 +163,20 @@ def write_arrow(table: pa.Table, table_path: str, partition: str, file_name: str
                 sidecars: dict[str, bytes] | None = None) -> str:
     """Write an Arrow table (and any `_`-named `sidecars` files) as one partition through the staged swap;
     return the final folder."""
+    return write_batches(table.schema, [table], table_path, partition, file_name, sidecars)
+
+
+def write_batches(schema: pa.Schema, parts: Iterable[pa.RecordBatch | pa.Table], table_path: str, partition: str,
+                  file_name: str = "part-00000.parquet", sidecars: dict[str, bytes] | None = None) -> str:
+    """Stream record batches (or tables) of `schema` into one file of a staged partition, then swap it in whole:
+    what `write_arrow` does, with only one batch in memory at a time. An error from `parts` aborts the write."""
     write = begin(table_path, partition)
     fs, staging = filesystem_for(write.staging_path)
     try:
         fs.create_dir(staging, recursive=True)
-        pq.write_table(table, staging + "/" + file_name, filesystem=fs, compression="zstd")
+        with pq.ParquetWriter(staging + "/" + file_name, schema, filesystem=fs, compression="zstd") as out:
+            for part in parts:
+                out.write(part)
         for name, content in (sidecars or {}).items():
             write_sidecar(write, name, content)
         commit(write)

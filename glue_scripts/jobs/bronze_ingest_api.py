@@ -6,12 +6,9 @@ import json
 import os
 from typing import Any
 
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
-
+from glue_scripts.common import bronze_arrow
 from glue_scripts.common.api_client import ApiClient
-from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, write_bronze
+from glue_scripts.common.bronze_job import BronzeArgs, bronze_args
 from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
 from glue_scripts.common.names import UNUSABLE_KEY, shape
@@ -20,7 +17,6 @@ from glue_scripts.common.redact import redact
 
 JOB = "bronze_ingest_api"
 PATHS = {"customers": "/v1/customers"}
-PAGE = "_page"
 FIRST_PAGE = "initial"
 Paged = tuple[str, dict[str, Any]]  # (page cursor, record)
 
@@ -40,8 +36,8 @@ def shape_records(records: list[Paged], columns: tuple[str, ...]) -> list[Paged]
     return out
 
 
-def ingest(spark: SparkSession, job: BronzeArgs, client: ApiClient, limit: int) -> dict[str, Any]:
-    """Fetch every page of the partition's window and write the records as raw strings."""
+def ingest(job: BronzeArgs, client: ApiClient, limit: int) -> dict[str, Any]:
+    """Fetch every page of the partition's window; write the records as raw strings, page cursor as `_source_ref`."""
     spec = job.spec
     start, end = job.window
     path = PATHS[spec.entity]
@@ -51,19 +47,18 @@ def ingest(spark: SparkSession, job: BronzeArgs, client: ApiClient, limit: int) 
         pages += 1
         records.extend((cursor or FIRST_PAGE, r) for r in data)
     records = shape_records(records, spec.columns)
-    extras = sorted({k for _, r in records for k in r if not k.startswith("_")} - set(spec.columns))
-    internal = [CORRUPT, DEFECTS] if any(CORRUPT in r for _, r in records) else []
-    names = [*spec.columns, *extras, *internal, PAGE]
-    schema = T.StructType([T.StructField(n, T.StringType()) for n in names])
-    rows = [tuple(r.get(n) for n in names[:-1]) + (cursor,) for cursor, r in records]
-    raw = spark.createDataFrame(rows, schema)
-    bronze = job.stamp(raw, F.col(PAGE))
+    internal = [CORRUPT, DEFECTS] if any(CORRUPT in r or DEFECTS in r for _, r in records) else []
+    table = bronze_arrow.bronze_table([r for _, r in records], [c for c, _ in records], spec.columns, internal,
+                                      ingestion_date=job.ingestion_date, source_system=spec.source, run_id=job.run_id)
     ref = redact(f"GET {client.base_url.rstrip('/')}{path} updated_since={start} updated_until={end}, {pages} page(s)")
-    return write_bronze(bronze, job, source_rows=len(records), source_ref=ref)
+    return {**bronze_arrow.write(table, job.bronze_path, spec.name, job.partition), "table": spec.name,
+            "ingestion_date": job.ingestion_date, "source_rows": len(records), "source_ref": ref, "corrupt_files": [],
+            "schema": bronze_arrow.schema_of(table)}
 
 
-def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
-    """Ingest `api__customers` for `--ingestion_date` (through `--ingestion_date_end`) from `--api_url` into `--bronze_path`."""
+def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
+    """Ingest `api__customers` for `--ingestion_date` (through `--ingestion_date_end`) from `--api_url` into
+    `--bronze_path`; plain Python and Arrow, `spark` is never used."""
     bronze_args(args, JOB)
     api_url, token_env = require(args, "api_url", "api_token_env")
     token = os.environ.get(token_env)
@@ -71,7 +66,7 @@ def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
         raise ValueError(f"--api_token_env names {token_env}, which is not set")
     client = ApiClient(api_url, token, source=args["table"], max_attempts=int(args.get("api_max_attempts", "6")))
     limit = int(args.get("api_page_size", "1000"))
-    return over_days(args, lambda day: ingest(spark, bronze_args(day, JOB), client, limit))
+    return over_days(args, lambda day: ingest(bronze_args(day, JOB), client, limit))
 
 
 if __name__ == "__main__":

@@ -8,124 +8,107 @@ OUTSIDE_REF. The job reports the source's total rows up to the window's end and 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
-from glue_scripts.common import jdbc
-from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, write_bronze
+from glue_scripts.common import bronze_arrow, jdbc
+from glue_scripts.common.bronze_job import BronzeArgs, bronze_args
+from glue_scripts.common.db_source import DbSource, Session, SourceQueryError, SourceUnavailableError
 from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
-from glue_scripts.common.fs import join
-from glue_scripts.common.redact import redact
-from glue_scripts.common.transient import TransientSourceError, with_source_retry
-from glue_scripts.transforms.quality import read_table
+from glue_scripts.common.fs import filesystem_for, join
+from glue_scripts.common.transient import with_source_retry
+from glue_scripts.engine.io import file_paths, partition_files
 
 JOB = "bronze_ingest_db"
 OUTSIDE_REF = "updated_at outside every window"
+__all__ = ["SourceQueryError", "SourceUnavailableError", "run"]
 
 
-class SourceUnavailableError(TransientSourceError):
-    """The source database could not be reached (refused, timed out, busy): worth trying again later."""
-
-
-class SourceQueryError(RuntimeError):
-    """The source database answered but the query failed (a missing table or column): retrying will not help."""
-
-
-# Driver messages of a connection that failed rather than a query the database refused.
-CONNECTION_FAILURES = ("connection", "connect", "timed out", "timeout", "sqlite_busy", "database is locked",
-                       "the connection attempt failed", "i/o error")
-
-
-def jdbc_properties(url: str, args: dict[str, str]) -> tuple[str, dict[str, str]]:
-    """The URL the driver gets (userinfo removed) and its driver, user and password properties.
+def db_source(url: str, args: dict[str, str], name: str) -> DbSource:
+    """The source for `name`: the URL without userinfo, its user and password apart.
 
     The password comes from the variable `--jdbc_password_env` names, or else from the URL's userinfo.
     """
     bare, user, password = jdbc.split_credentials(url)
-    props = {"driver": jdbc.driver_for(bare)}
-    if args.get("jdbc_user") or user:
-        props["user"] = args.get("jdbc_user") or user
+    jdbc.dialect_of(bare)
     env = args.get("jdbc_password_env")
     if env and env not in os.environ:
         raise ValueError(f"--jdbc_password_env names {env}, which is not set")
-    if env or password:
-        props["password"] = os.environ[env] if env else password
-    return bare, props
+    return DbSource(bare, name, args.get("jdbc_user") or user, os.environ[env] if env else password)
 
 
-def _check_reachable(url: str, source: str) -> None:
-    """SQLite silently creates a missing database file; treat a missing file as unreachable instead."""
-    if url.startswith("jdbc:sqlite:"):
-        path = url.removeprefix("jdbc:sqlite:").split("?", 1)[0].removeprefix("file:")
-        if path and path != ":memory:" and not os.path.isfile(path):
-            raise SourceUnavailableError(f"source {source} unreachable: SQLite database {path} does not exist")
+def bronze_history(job: BronzeArgs) -> tuple[set[str], int, int]:
+    """The record hashes of the other partitions' outside-window rows, the rows of partitions before the day, and
+    the outside-window rows held by later partitions (a day re-run after later days); from the listed files."""
+    table = join(job.bronze_path, job.spec.name)
+    listing = {day: files for day, files in partition_files(table).items() if day != job.ingestion_date}
+    if not listing:
+        return set(), 0, 0
+    fs, _ = filesystem_for(table)
+    paths = {day: [filesystem_for(p)[1] for p in file_paths(table, listing, [day])] for day in listing}
+    before = sum(pq.read_metadata(p, filesystem=fs).num_rows for day in listing if day < job.ingestion_date
+                 for p in paths[day])
+    outside = pc.field("_source_ref") == OUTSIDE_REF
+    held = ds.dataset([p for files in paths.values() for p in files], format="parquet", filesystem=fs)
+    later = [p for day in listing if day > job.ingestion_date for p in paths[day]]
+    later_rows = ds.dataset(later, format="parquet", filesystem=fs).count_rows(filter=outside) if later else 0
+    hashes = held.to_table(columns=["_record_hash"], filter=outside).column("_record_hash").to_pylist()
+    return set(hashes), before, later_rows
 
 
-def _cause(exc: BaseException) -> str:
-    java = getattr(exc, "java_exception", None)
-    text = str(java) if java is not None else str(exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+def _extract(
+    db: Session, url: str, job: BronzeArgs, ref: str, held: set[str]
+) -> tuple[dict[str, int], dict[str, Any], int]:
+    """Count at the source, then stream the window's rows and the outside rows not yet held into the partition."""
+    spec, (start, end) = job.spec, job.window
+    counts = db.counts(jdbc.counts_query(url, spec.entity, start, end))
+    stamp = bronze_arrow.Stamp(job.ingestion_date, spec.source, job.run_id)
+    schema = stamp.schema(spec.columns)
+    new_outside = 0
+    held_hashes = pa.array(sorted(held), pa.string())
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal new_outside
+        for query, source_ref in ((jdbc.window_query(url, spec.entity, spec.columns, start, end), ref),
+                                  (jdbc.outside_query(url, spec.entity, spec.columns), OUTSIDE_REF)):
+            for columns in db.stream(query, spec.entity):
+                hashes = pa.array(bronze_arrow.column_hashes(columns), pa.string())
+                if source_ref == OUTSIDE_REF:
+                    new = pc.invert(pc.is_in(hashes, value_set=held_hashes))
+                    columns, hashes = [c.filter(new) for c in columns], hashes.filter(new)
+                    new_outside += len(hashes)
+                if len(hashes):
+                    yield stamp.batch(schema, columns, [source_ref] * len(hashes), hashes)
+
+    with closing(batches()) as parts:
+        stats = bronze_arrow.write_stream(schema, parts, job.bronze_path, spec.name, job.partition)
+    return counts, {**stats, "schema": bronze_arrow.schema_of(schema)}, new_outside
 
 
-def read_source(spark: SparkSession, job: BronzeArgs, url: str, props: dict[str, str]) -> tuple[DataFrame, DataFrame, dict[str, int]]:
-    """The window's rows, the rows outside every window, and the source's counts; failures name source and cause."""
-    spec = job.spec
-    start, end = job.window
-
-    def read(query: str) -> DataFrame:
-        return spark.read.jdbc(url, query, properties=props)
-
-    _check_reachable(url, spec.name)
-    try:
-        counts = read(jdbc.counts_query(url, spec.entity, start, end)).first()
-        frames = [read(q).select(*[F.col(c).cast("string").alias(c) for c in spec.columns]).cache()
-                  for q in (jdbc.window_query(url, spec.entity, spec.columns, start, end),
-                            jdbc.outside_query(url, spec.entity, spec.columns))]
-        for frame in frames:
-            frame.count()
-    except Exception as exc:
-        cause = _cause(exc)
-        error = SourceUnavailableError if any(m in cause.lower() for m in CONNECTION_FAILURES) else SourceQueryError
-        raise error(redact(f"source {spec.name} at {url} failed: {cause}")) from None
-    window_rows, outside = frames
-    return window_rows, outside, {k: int(counts[k] or 0) for k in ("in_window", "through_window", "outside")}
-
-
-def bronze_history(spark: SparkSession, job: BronzeArgs) -> tuple[DataFrame | None, int, int]:
-    """The other partitions' outside-window rows, the rows of partitions before the day, and outside-window rows
-    held by later partitions (a day re-run after later days)."""
-    history = read_table(spark, join(job.bronze_path, job.spec.name))
-    if history is None:
-        return None, 0, 0
-    day, outside = F.col("ingestion_date").cast("string"), F.col("_source_ref") == OUTSIDE_REF
-    history = history.where(day != job.ingestion_date).select("ingestion_date", "_source_ref", "_record_hash")
-    totals = history.agg(F.sum(F.when(day < job.ingestion_date, 1).otherwise(0)).alias("before"),
-                         F.sum(F.when((day > job.ingestion_date) & outside, 1).otherwise(0)).alias("later")).first()
-    return history.where(outside).select("_record_hash"), int(totals["before"] or 0), int(totals["later"] or 0)
-
-
-def ingest(spark: SparkSession, job: BronzeArgs, url: str, props: dict[str, str], attempts: int, backoff: float) -> dict[str, Any]:
+def ingest(job: BronzeArgs, source: DbSource, attempts: int, backoff: float) -> dict[str, Any]:
     """Extract the partition's window and the rows outside every window not yet in bronze; write the partition."""
     spec = job.spec
     start, end = job.window
     ref = f"{spec.entity} updated_at in [{start}, {end})"
-    window_rows, outside, counts = with_source_retry(lambda: read_source(spark, job, url, props), attempts, backoff)
-    held, before, later = bronze_history(spark, job)
-    new_outside = job.stamp(outside, F.lit(OUTSIDE_REF))
-    if held is not None:
-        new_outside = new_outside.join(held, "_record_hash", "left_anti").select(*new_outside.columns)
-    bronze = job.stamp(window_rows, F.lit(ref)).unionByName(new_outside)
-    try:
-        result = write_bronze(bronze, job, source_rows=counts["in_window"] + new_outside.count(), source_ref=ref)
-    finally:
-        window_rows.unpersist()
-        outside.unpersist()
-    return {**result, "outside_window_rows": result["source_rows"] - counts["in_window"],
+    held, before, later = bronze_history(job)
+
+    def attempt() -> tuple[dict[str, int], dict[str, Any], int]:
+        with source.session() as db:
+            return _extract(db, source.url, job, ref, held)
+
+    counts, stats, new_outside = with_source_retry(attempt, attempts, backoff)
+    source_rows = counts["in_window"] + new_outside
+    return {**stats, "table": spec.name, "ingestion_date": job.ingestion_date, "source_rows": source_rows,
+            "source_ref": ref, "corrupt_files": [], "outside_window_rows": source_rows - counts["in_window"],
             "source_rows_total": counts["through_window"] + counts["outside"],
-            "bronze_rows_seen": before + result["rows"] + later}
+            "bronze_rows_seen": before + stats["rows"] + later}
 
 
 def source_url(args: dict[str, str]) -> str:
@@ -138,14 +121,14 @@ def source_url(args: dict[str, str]) -> str:
     return os.environ[env]
 
 
-def run(spark: SparkSession, args: dict[str, str]) -> dict[str, Any]:
+def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
     """Ingest `--table` (db__orders|db__lineitem) for `--ingestion_date` (through `--ingestion_date_end`) from
-    `--jdbc_url` (or `--jdbc_url_env`) into `--bronze_path`, one watermark window per day; an unreachable source is tried
-    `--db_max_attempts` times (default 3) with jittered backoff from `--db_backoff_seconds` (default 2)."""
-    bronze_args(args, JOB)
-    bare, props = jdbc_properties(source_url(args), args)
+    `--jdbc_url` (or `--jdbc_url_env`) into `--bronze_path`, one watermark window per day; an unreachable source is
+    tried `--db_max_attempts` times (default 3) with jittered backoff from `--db_backoff_seconds` (default 2).
+    Spark is never used: the rows are read through the database's Python driver and written as Arrow."""
+    source = db_source(source_url(args), args, bronze_args(args, JOB).spec.name)
     attempts, backoff = int(args.get("db_max_attempts", "3")), float(args.get("db_backoff_seconds", "2"))
-    return over_days(args, lambda day: ingest(spark, bronze_args(day, JOB), bare, props, attempts, backoff))
+    return over_days(args, lambda day: ingest(bronze_args(day, JOB), source, attempts, backoff))
 
 
 if __name__ == "__main__":

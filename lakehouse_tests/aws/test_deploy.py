@@ -41,5 +41,6 @@ def test_deploy_uploads_encrypted_scripts_and_defines_jobs(aws_account: dict[str
         assert job["Command"]["ScriptLocation"] == location
         assert job["SecurityConfiguration"] == settings.glue_security_configuration
         assert job["DefaultArguments"]["--extra-py-files"].endswith("glue_scripts.zip")
-        assert job["DefaultArguments"]["--additional-python-modules"] == f"sqlglot=={version('sqlglot')}"
+        assert job["DefaultArguments"]["--additional-python-modules"] == (
+            f"sqlglot=={version('sqlglot')},psycopg2-binary=={version('psycopg2-binary')}")
         assert job["GlueVersion"] == "5.0"

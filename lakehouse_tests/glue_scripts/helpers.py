@@ -1,13 +1,17 @@
-"""Small builders the bronze job tests share: landing files and job arguments."""
+"""Small builders the bronze job tests share: landing files, job arguments, partitions read back."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Any
+
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from glue_scripts.common.session import LazySpark
 from glue_scripts.common.specs import SILVER_BY_NAME
 
 DAY = "2024-01-02"
@@ -38,6 +42,21 @@ def job_args(tmp: Path, table: str, day: str = DAY, run_id: str = "run-1", **ext
 def read_partition(spark: SparkSession, tmp: Path, table: str, day: str = DAY) -> DataFrame:
     """The written bronze partition as Spark sees it."""
     return spark.read.parquet(str(tmp / "bronze" / table / f"ingestion_date={day}"))
+
+
+def partition_table(tmp: Path, table: str, day: str = DAY) -> pa.Table:
+    """The written bronze partition as pyarrow reads it (no Spark)."""
+    return pq.read_table(tmp / "bronze" / table / f"ingestion_date={day}")
+
+
+def partition_rows(tmp: Path, table: str, day: str = DAY) -> list[dict[str, Any]]:
+    """The written bronze partition's rows as dicts (no Spark)."""
+    return partition_table(tmp, table, day).to_pylist()
+
+
+def no_spark() -> LazySpark:
+    """The `spark` a job gets, failing the test if the job ever touches it (no JVM for jobs that need none)."""
+    return LazySpark(lambda: pytest.fail("the job started a Spark session"))
 
 
 ARROW_TYPES = {"bigint": pa.int64(), "int": pa.int32(), "string": pa.string(), "date": pa.date32(),

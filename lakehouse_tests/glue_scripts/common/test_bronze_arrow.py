@@ -1,10 +1,12 @@
-"""The Python `_record_hash` is the Spark one, value for value (NULLs, unicode, optional drift columns)."""
+"""The Python `_record_hash` is the Spark one, value for value (NULLs, unicode, optional drift columns), and the
+Arrow-built one is the row-by-row one."""
 
 from __future__ import annotations
 
+import pyarrow as pa
 from pyspark.sql import SparkSession
 
-from glue_scripts.common.bronze_arrow import record_hash
+from glue_scripts.common.bronze_arrow import column_hashes, record_hash
 from glue_scripts.transforms.bronze import record_hash as spark_record_hash
 
 COLUMNS = ("a", "b", "c")
@@ -23,3 +25,9 @@ def test_python_hash_equals_spark_hash(spark: SparkSession) -> None:
     spark_hashes = [r[0] for r in df.select(spark_record_hash(COLUMNS, OPTIONAL)).collect()]
     assert spark_hashes == [record_hash(r, COLUMNS, OPTIONAL) for r in ROWS]
     assert len(set(spark_hashes)) == len(ROWS)
+
+
+def test_arrow_built_hashes_equal_the_row_by_row_ones() -> None:
+    columns = [pa.array([r[c] for r in ROWS], pa.string()) for c in COLUMNS]
+    assert column_hashes(columns) == [record_hash(r, COLUMNS) for r in ROWS]
+    assert column_hashes([pa.array([], pa.string())]) == []
