@@ -19,6 +19,7 @@ WEB_METADATA: tuple[str, ...] = ("_ingestion_date", "_source_ref", "_record_hash
 TS_REGEX = (r"^(0[1-9]|[12][0-9]|3[01])/[A-Za-z]{3}/[0-9]{4}:([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] "
             r"[+-](0[0-9]|1[0-7])[0-5][0-9]\z")
 MONTHS: tuple[str, ...] = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+WEB_BRONZE = "logs__web_access"
 BOT_REGEX = r"(?i)(bot|crawler|spider)"
 _DIGITS = {"status": r"^[0-9]{1,9}\z", "bytes": r"^[0-9]{1,18}\z"}
 
