@@ -126,7 +126,7 @@ def build_table(engine: Engine, spec: SilverSpec, job: SilverArgs) -> dict[str, 
         f"SELECT {ORIGIN} AS o, {WINNER} AS w, {PARTITION} AS p, count(*) AS n FROM {ranked} GROUP BY {ORIGIN}, {WINNER}, {PARTITION}")]
     grouped = [(r["s"], list(r["r"]), int(r["n"])) for r in engine.rows(
         f"SELECT {STATUS} AS s, {RULES_COL} AS r, count(*) AS n FROM {batch} GROUP BY {STATUS}, {RULES_COL}")]
-    previous_q = engine.materialize("previous_q", f"SELECT * FROM {quarantine} WHERE ingestion_date = {day}")
+    previous_q = f"(SELECT * FROM {quarantine} WHERE ingestion_date = {day})"
 
     new_d = f"SELECT {', '.join(silver_columns(spec))} FROM {ranked} WHERE {WINNER} AND {ORIGIN} <> 'old'"
     written = _write(engine, new_d, types, silver_table, job.day, pk)
@@ -174,8 +174,7 @@ def table_quality(engine: Engine, spec: SilverSpec, silver_path: str) -> dict[st
     """Null and duplicate keys, unresolved foreign keys and out-of-range values over the current table."""
     table = register_table(engine, "measured", join(silver_path, spec.name), silver_types(spec))
     refs = _refs(engine, spec, silver_path, "measured_ref")
-    sql, names = silver_quality.measures_sql(spec, table)
-    orphans = {name: int(engine.rows(q)[0]["n"]) for name, q in silver_quality.orphans_sql(spec, table, refs).items()}
+    sql, names, orphans = silver_quality.measures_sql(spec, table, refs)
     return silver_quality.quality(engine.rows(sql)[0], names, orphans)
 
 
@@ -188,10 +187,9 @@ def build_web_events(engine: Engine, job: SilverArgs) -> dict[str, Any]:
     wanted = {c: "boolean" if c == "_parse_error" else "string" for c in web.bronze_log_inputs()}
     bronze, present = _bronze(engine, job, web.WEB_BRONZE, wanted)
     events = engine.materialize("events", web.standardize_logs_sql(engine.view("logs", web.conform_logs_sql(bronze, present))))
-    previous = engine.materialize("previous", f"SELECT * FROM {register_table(engine, 'web', silver_table, types)} "
-                                              f"WHERE ingestion_date = {day}")
-    previous_q = engine.materialize("previous_q", f"SELECT * FROM {register_table(engine, 'web_q', quarantine_table, q_types)} "
-                                                  f"WHERE ingestion_date = {day}")
+    # Each write reads the partition it replaces: the rows are computed before the swap.
+    previous = f"(SELECT * FROM {register_table(engine, 'web', silver_table, types, [job.day])})"
+    previous_q = f"(SELECT * FROM {register_table(engine, 'web_q', quarantine_table, q_types, [job.day])})"
     rows = keep_run_ids_sql(f"({web.web_silver_sql(events)})", [c for c, _ in types], previous, on, job.run_id)
     written = _write(engine, rows, types, silver_table, job.day, ("ts", "_source_ref", "_record_hash"))
     quarantine = keep_run_ids_sql(f"({web.web_quarantine_sql(events)})", [c for c, _ in q_types], previous_q, on, job.run_id)

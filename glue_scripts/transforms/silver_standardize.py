@@ -75,10 +75,6 @@ def conform_sql(spec: SilverSpec, source: str, present: set[str], keep: tuple[st
     return f"SELECT {', '.join([*(pick(c) for c in (*raw_columns(spec), CORRUPT, DEFECTS, *LINEAGE)), *keep])} FROM {source}"
 
 
-def _present(value: str) -> str:
-    return f"({value} IS NOT NULL AND {value} <> '')"
-
-
 def _datetime(value: str, fmt: str, kind: str) -> str:
     """`value` (trimmed) in the fixed-width `fmt`, cast through its ISO form; NULL unless it matches exactly."""
     at, pos = {}, 1
@@ -91,19 +87,17 @@ def _datetime(value: str, fmt: str, kind: str) -> str:
     return f"CASE WHEN regexp_matches({value}, {literal(pattern_regex(fmt))}) THEN TRY_CAST({iso} AS {target}) END"
 
 
-def parse(column: SpecColumn, raw: str) -> tuple[str, str | None]:
-    """(typed value, unparseable condition or None) for one spec column; an empty string is NULL, not unparseable."""
+def parse(column: SpecColumn, raw: str) -> str:
+    """The typed value of one spec column from its raw string; an empty or unparseable value is NULL."""
     if column.type == "string":
         value = f"trim({raw})" if column.trim else raw
-        return (f"upper({value})" if column.upper else value), None
+        return f"upper({value})" if column.upper else value
     value = f"trim({raw})"
     if is_numeric(column.type):
-        typed = f"CASE WHEN regexp_matches({value}, {literal(number_regex(column.type))}) THEN CAST({value} AS {sql_type(column.type)}) END"
-    elif column.type == "date":
-        typed = "coalesce(" + ", ".join(_datetime(value, f, "date") for f in DATE_FORMATS) + ")"
-    else:
-        raise ValueError(f"unsupported silver type {column.type!r} for {column.name}")
-    return typed, f"coalesce({_present(value)} AND ({typed}) IS NULL, false)"
+        return f"CASE WHEN regexp_matches({value}, {literal(number_regex(column.type))}) THEN CAST({value} AS {sql_type(column.type)}) END"
+    if column.type == "date":
+        return "coalesce(" + ", ".join(_datetime(value, f, "date") for f in DATE_FORMATS) + ")"
+    raise ValueError(f"unsupported silver type {column.type!r} for {column.name}")
 
 
 def version_sql(raw: str) -> str:
@@ -128,32 +122,33 @@ def standardized_columns(spec: SilverSpec) -> tuple[str, ...]:
 
 def standardize_sql(spec: SilverSpec, source: str, keep: tuple[str, ...] = ()) -> str:
     """Per conformed bronze row of `source`: typed spec columns, `_updated_at`, lineage, `_raw_<column>` strings,
-    sorted `_rules`, then `keep`. A `_corrupt_record` row carries only its bronze defects (else wrong_column_count)."""
-    typed: dict[str, str] = {}
+    sorted `_rules`, then `keep`. A `_corrupt_record` row carries only its bronze defects (else wrong_column_count).
+
+    Typed values are computed once in an inner query and the rules read them by name, so neither engine plans
+    the same parse twice."""
+    raws = (*raw_columns(spec), CORRUPT)
+    inner = [*(f"{parse(c, c.name)} AS {c.name}" for c in spec.columns), f"{version_sql(spec.version_column)} AS {VERSION}",
+             *LINEAGE, *(f"{c} AS {RAW}{c}" for c in raws), DEFECTS, *keep]
     checks: dict[str, list[str]] = {"null_key": [], "unparseable_date": [], "unparseable_number": [],
                                     "negative_value": [], "unaccepted_value": []}
     for column in spec.columns:
-        value, bad = parse(column, column.name)
-        typed[column.name] = value
-        if bad is not None:
-            checks["unparseable_date" if column.type == "date" else "unparseable_number"].append(bad)
+        if column.type != "string":
+            rule = "unparseable_date" if column.type == "date" else "unparseable_number"
+            checks[rule].append(f"coalesce(trim({RAW}{column.name}) <> '' AND {column.name} IS NULL, false)")
         if column.non_negative:
-            checks["negative_value"].append(f"coalesce(({value}) < 0, false)")
+            checks["negative_value"].append(f"coalesce({column.name} < 0, false)")
         if column.name in spec.primary_key:
-            checks["null_key"].append(f"NOT coalesce({_present(f'trim({column.name})')}, false)")
-    version = version_sql(spec.version_column)
-    checks["unparseable_date"].append(f"({version}) IS NULL")
+            checks["null_key"].append(f"NOT coalesce(trim({RAW}{column.name}) <> '', false)")
+    checks["unparseable_date"].append(f"{VERSION} IS NULL")
     for name, values in spec.accepted_values.items():
-        accepted = ", ".join(literal(v) for v in values)
-        checks["unaccepted_value"].append(f"coalesce(NOT ({typed[name]}) IN ({accepted}), false)")
+        checks["unaccepted_value"].append(f"coalesce(NOT {name} IN ({', '.join(literal(v) for v in values)}), false)")
     failed = [f"CASE WHEN {' OR '.join(conds)} THEN {literal(rule)} END" for rule, conds in checks.items() if conds]
     found = defect_rules(DEFECTS)
-    rules = (f"CASE WHEN {CORRUPT} IS NOT NULL THEN (CASE WHEN array_length({found}) > 0 THEN list_sort({found}) "
+    rules = (f"CASE WHEN {RAW}{CORRUPT} IS NOT NULL THEN (CASE WHEN array_length({found}) > 0 THEN list_sort({found}) "
              f"ELSE ['wrong_column_count'] END) ELSE list_sort(list_distinct(list_concat("
              f"list_filter([{', '.join(failed)}], lambda r: r IS NOT NULL), {found}))) END")
-    columns = [*(f"{v} AS {k}" for k, v in typed.items()), f"{version} AS {VERSION}", *LINEAGE,
-               *(f"{c} AS {RAW}{c}" for c in (*raw_columns(spec), CORRUPT)), f"{rules} AS {RULES_COL}", *keep]
-    return f"SELECT {', '.join(columns)} FROM {source}"
+    outer = [*(c for c in standardized_columns(spec) if c != RULES_COL), f"{rules} AS {RULES_COL}", *keep]
+    return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {source}) AS p"
 
 
 def silver_columns(spec: SilverSpec) -> tuple[str, ...]:
