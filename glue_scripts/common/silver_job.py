@@ -121,9 +121,11 @@ def build_table(engine: Engine, spec: SilverSpec, job: SilverArgs) -> dict[str, 
     quarantine = register_table(engine, "quarantine", quarantine_table, q_types)
     released = _released(engine, spec, job, quarantine, refs)
     keep = f"(SELECT * FROM {existing_d} WHERE _ingestion_date <> {day})"
-    ranked = engine.materialize("ranked", rank_sql(spec, f"({merge_rows_sql(spec, job.day, valid, released, keep, other)})"))
+    merged = merge_rows_sql(spec, job.day, valid, released, keep, other)
+    ranked = engine.materialize("ranked", rank_sql(spec, f"({merged})"))
     stats = [(r["o"], bool(r["w"]), r["p"], int(r["n"])) for r in engine.rows(
-        f"SELECT {ORIGIN} AS o, {WINNER} AS w, {PARTITION} AS p, count(*) AS n FROM {ranked} GROUP BY {ORIGIN}, {WINNER}, {PARTITION}")]
+        f"SELECT {ORIGIN} AS o, {WINNER} AS w, {PARTITION} AS p, count(*) AS n FROM {ranked} "
+        f"GROUP BY {ORIGIN}, {WINNER}, {PARTITION}")]
     grouped = [(r["s"], list(r["r"]), int(r["n"])) for r in engine.rows(
         f"SELECT {STATUS} AS s, {RULES_COL} AS r, count(*) AS n FROM {batch} GROUP BY {STATUS}, {RULES_COL}")]
     previous_q = f"(SELECT * FROM {quarantine} WHERE ingestion_date = {day})"

@@ -60,7 +60,8 @@ def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
     last = ingestion_days(args)[-1]
     engine = make_engine(args.get("engine") or "spark", spark)
     try:
-        return over_days(args, lambda day: run_day(engine, day if day["ingestion_date"] == last else {**day, "quality": "false"}))
+        return over_days(args, lambda day: run_day(
+            engine, day if day["ingestion_date"] == last else {**day, "quality": "false"}))
     finally:
         engine.close()
 

@@ -94,7 +94,8 @@ def parse(column: SpecColumn, raw: str) -> str:
         return f"upper({value})" if column.upper else value
     value = f"trim({raw})"
     if is_numeric(column.type):
-        return f"CASE WHEN regexp_matches({value}, {literal(number_regex(column.type))}) THEN CAST({value} AS {sql_type(column.type)}) END"
+        pattern = literal(number_regex(column.type))
+        return f"CASE WHEN regexp_matches({value}, {pattern}) THEN CAST({value} AS {sql_type(column.type)}) END"
     if column.type == "date":
         return "coalesce(" + ", ".join(_datetime(value, f, "date") for f in DATE_FORMATS) + ")"
     raise ValueError(f"unsupported silver type {column.type!r} for {column.name}")

@@ -83,8 +83,9 @@ def standardize_logs_sql(source: str) -> str:
     }
     parsed = (f"SELECT {', '.join(f'{v} AS {k}' for k, v in typed.items())}, {', '.join(LINEAGE)}, "
               f"{', '.join(f'{c} AS _raw_{c}' for c in LOG_RAW)}, _parse_error, {bad_number} AS bad_number FROM {source}")
-    rules = (f"CASE WHEN _parse_error THEN ['malformed_line'] ELSE "
-             f"{rule_set(['CASE WHEN ts IS NULL THEN ' + literal('unparseable_date') + ' END', 'CASE WHEN bad_number THEN ' + literal('unparseable_number') + ' END'])} END")
+    failed = rule_set(["CASE WHEN ts IS NULL THEN 'unparseable_date' END",
+                       "CASE WHEN bad_number THEN 'unparseable_number' END"])
+    rules = f"CASE WHEN _parse_error THEN ['malformed_line'] ELSE {failed} END"
     kept = ", ".join([*WEB_COLUMNS, *LINEAGE, *(f"_raw_{c}" for c in LOG_RAW)])
     return f"SELECT {kept}, {rules} AS {RULES_COL} FROM ({parsed}) AS p"
 
