@@ -123,18 +123,20 @@ def build_table(engine: Engine, spec: SilverSpec, job: SilverArgs) -> dict[str, 
     keep = f"(SELECT * FROM {existing_d} WHERE _ingestion_date <> {day})"
     merged = merge_rows_sql(spec, job.day, valid, released, keep, other)
     ranked = engine.materialize("ranked", rank_sql(spec, f"({merged})"))
-    stats = [(r["o"], bool(r["w"]), r["p"], int(r["n"])) for r in engine.rows(
-        f"SELECT {ORIGIN} AS o, {WINNER} AS w, {PARTITION} AS p, count(*) AS n FROM {ranked} "
-        f"GROUP BY {ORIGIN}, {WINNER}, {PARTITION}")]
-    grouped = [(r["s"], list(r["r"]), int(r["n"])) for r in engine.rows(
-        f"SELECT {STATUS} AS s, {RULES_COL} AS r, count(*) AS n FROM {batch} GROUP BY {STATUS}, {RULES_COL}")]
+    counted = engine.rows(
+        f"SELECT 'ranked' AS k, {ORIGIN} AS o, {WINNER} AS w, {PARTITION} AS p, CAST(NULL AS VARCHAR[]) AS r, "
+        f"count(*) AS n FROM {ranked} GROUP BY {ORIGIN}, {WINNER}, {PARTITION} UNION ALL "
+        f"SELECT 'batch', {STATUS}, CAST(NULL AS BOOLEAN), CAST(NULL AS VARCHAR), {RULES_COL}, count(*) FROM {batch} "
+        f"GROUP BY {STATUS}, {RULES_COL}")
+    stats = [(r["o"], bool(r["w"]), r["p"], int(r["n"])) for r in counted if r["k"] == "ranked"]
+    grouped = [(r["o"], list(r["r"]), int(r["n"])) for r in counted if r["k"] == "batch"]
     previous_q = f"(SELECT * FROM {quarantine} WHERE ingestion_date = {day})"
 
     new_d = f"SELECT {', '.join(silver_columns(spec))} FROM {ranked} WHERE {WINNER} AND {ORIGIN} <> 'old'"
     written = _write(engine, new_d, types, silver_table, job.day, pk)
     rewritten = [job.day]
     for old_day in sorted({p for o, w, p, _ in stats if o == "old" and not w}):
-        drop = engine.materialize("drop_old", f"SELECT {', '.join([*pk, '_record_hash'])} FROM {ranked} WHERE NOT "
+        drop = engine.view("drop_old", f"SELECT {', '.join([*pk, '_record_hash'])} FROM {ranked} WHERE NOT "
                                               f"{WINNER} AND {ORIGIN} = 'old' AND {PARTITION} = {literal(old_day)}")
         rewritten.append(_rewrite_without(engine, silver_table, types, old_day, drop, (*pk, "_record_hash"), pk))
     rows = keep_run_ids_sql(f"({quarantine_sql(spec, batch)})", [c for c, _ in q_types], previous_q,
@@ -142,7 +144,7 @@ def build_table(engine: Engine, spec: SilverSpec, job: SilverArgs) -> dict[str, 
     _write(engine, rows, q_types, quarantine_table, job.day, BY_QUARANTINE_ROW)
     q_rewritten = [job.day]
     for q_day in sorted({p for o, _, p, _ in stats if o == "released"}):
-        drop = engine.materialize("drop_released", f"SELECT {', '.join(BY_QUARANTINE_ROW)} FROM {ranked} WHERE "
+        drop = engine.view("drop_released", f"SELECT {', '.join(BY_QUARANTINE_ROW)} FROM {ranked} WHERE "
                                                    f"{ORIGIN} = 'released' AND {PARTITION} = {literal(q_day)}")
         q_rewritten.append(_rewrite_without(engine, quarantine_table, q_types, q_day, drop, BY_QUARANTINE_ROW,
                                             BY_QUARANTINE_ROW))
