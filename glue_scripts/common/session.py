@@ -18,6 +18,10 @@ LOCAL_SPARK_CONF: dict[str, str] = {
     "spark.sql.ansi.enabled": "false",
     "spark.sql.legacy.timeParserPolicy": "CORRECTED",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # Dates and timestamps before 1582 are proleptic Gregorian, as DuckDB writes and reads them (Spark's default
+    # raises on writing them).
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.driver.memory": "4g",
     "spark.driver.host": "127.0.0.1",
@@ -55,7 +59,8 @@ def get_spark() -> SparkSession:
         return session
     session = GlueContext(SparkContext.getOrCreate()).spark_session
     for key in ("spark.sql.session.timeZone", "spark.sql.legacy.timeParserPolicy", "spark.sql.ansi.enabled",
-                "spark.sql.constraintPropagation.enabled"):
+                "spark.sql.constraintPropagation.enabled", "spark.sql.parquet.datetimeRebaseModeInWrite",
+                "spark.sql.parquet.datetimeRebaseModeInRead"):
         session.conf.set(key, LOCAL_SPARK_CONF[key])
     return session
 

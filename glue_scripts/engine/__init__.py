@@ -29,7 +29,8 @@ class Engine(Protocol):
         ...
 
     def materialize(self, name: str, sql: str) -> str:
-        """A relation defined by `sql`, computed once and kept for the engine's lifetime; return its name."""
+        """A relation defined by `sql`, computed now and kept for the engine's lifetime (later writes may replace
+        the files it was read from); return its name."""
         ...
 
     def rows(self, sql: str) -> list[dict[str, Any]]:

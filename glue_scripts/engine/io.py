@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 
 from glue_scripts.common.fs import filesystem_for, join
 from glue_scripts.engine import Engine
@@ -54,3 +55,22 @@ def register_table(engine: Engine, name: str, table_path: str, columns: Columns,
     """Register the current files of a partitioned table (or of its `days`) as relation `name`."""
     files = file_paths(table_path, partition_files(table_path), days)
     return engine.register(name, table_path, files, columns)
+
+
+def file_columns(paths: list[str]) -> set[str]:
+    """The column names the Parquet files at `paths` carry (their union; read from the footers only)."""
+    names: set[str] = set()
+    for path in paths:
+        fs, local = filesystem_for(path)
+        names.update(pq.read_schema(local, filesystem=fs).names)
+    return names
+
+
+def register_present(engine: Engine, name: str, table_path: str, day: str,
+                     wanted: dict[str, str]) -> tuple[str, set[str]]:
+    """Register partition `day` of a table with those of the `wanted` columns (name -> type) its files carry;
+    return the relation and those columns. A table whose columns vary by day (bronze drift) reads this way."""
+    files = file_paths(table_path, partition_files(table_path), [day])
+    present = file_columns(files)
+    columns = tuple((c, kind) for c, kind in wanted.items() if c in present)
+    return engine.register(name, table_path, files, columns), {c for c, _ in columns}

@@ -25,7 +25,7 @@ class SparkEngine:
     def __init__(self, spark: SparkSession) -> None:
         self.spark = spark
         self.prefix = f"r{uuid.uuid4().hex[:8]}"
-        self.cached: list[str] = []
+        self.views: set[str] = set()
 
     def register(self, name: str, base_path: str, files: list[str], columns: Columns, partitioned: bool = True) -> str:
         """A relation of `columns` (plus `ingestion_date` when `partitioned`) over exactly `files`."""
@@ -35,19 +35,21 @@ class SparkEngine:
         extra = ("CAST(ingestion_date AS VARCHAR) AS ingestion_date",) if partitioned else ()
         raw = f"{self.prefix}_{name}_files"
         self.spark.read.option("basePath", base_path).parquet(*[literal_path(f) for f in files]).createOrReplaceTempView(raw)
+        self.views.add(raw)
         return self.view(name, typed_select(columns, raw, extra))
 
     def view(self, name: str, sql: str) -> str:
         """A lazily computed relation defined by `sql`."""
         target = f"{self.prefix}_{name}"
         self.spark.sql(render(sql, self.name)).createOrReplaceTempView(target)
+        self.views.add(target)
         return target
 
     def materialize(self, name: str, sql: str) -> str:
-        """A relation computed once and cached in the session."""
-        target = self.view(name, sql)
-        self.spark.catalog.cacheTable(target)
-        self.cached.append(target)
+        """A relation computed now (a local checkpoint), so later writes may replace the files it was read from."""
+        target = f"{self.prefix}_{name}"
+        self.spark.sql(render(sql, self.name)).localCheckpoint(eager=True).createOrReplaceTempView(target)
+        self.views.add(target)
         return target
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
@@ -62,7 +64,7 @@ class SparkEngine:
                                         partition, sidecars)
 
     def close(self) -> None:
-        """Release cached relations."""
-        for name in self.cached:
-            self.spark.catalog.uncacheTable(name)
-        self.cached.clear()
+        """Drop this engine's temporary views (checkpointed data goes with them)."""
+        for view in sorted(self.views):
+            self.spark.catalog.dropTempView(view)
+        self.views.clear()

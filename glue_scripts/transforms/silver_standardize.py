@@ -1,44 +1,51 @@
-"""Silver standardization: one bronze row (raw strings) → typed spec columns, the raw values and its failed rules."""
+"""Silver standardization as canonical SQL: one bronze row (raw strings) → typed spec columns, raw values, rules.
+
+Every builder takes relation names and returns SQL (DuckDB dialect, rendered for Spark by the engine); nothing
+here reads or writes. Regexes are anchored with `^` and `\\z` (Java's `$` also matches before a final newline,
+RE2's does not), and dates and times are cast only from an ISO string the regex has shaped, so a bad value is
+NULL on both engines rather than an error or a guess.
+"""
 
 from __future__ import annotations
 
 import re
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
-
 from glue_scripts.common.records import DEFECTS
 from glue_scripts.common.specs import DATE_FORMATS, SilverSpec
 from glue_scripts.common.specs import Column as SpecColumn
+from glue_scripts.engine.dialect import Columns, literal, sql_type
 
 CORRUPT = "_corrupt_record"
-RAW = "_raw"
+RAW = "_raw_"
 RULES_COL = "_rules"
 VERSION = "_updated_at"
 VERSION_FORMAT = "yyyy-MM-dd HH:mm:ss"
 SILVER_METADATA: tuple[str, ...] = ("_updated_at", "_ingestion_date", "_source_ref", "_record_hash", "_run_id")
 LINEAGE: tuple[str, ...] = ("_ingestion_date", "_source_ref", "_record_hash")
+EMPTY_RULES = "CAST([] AS VARCHAR[])"
 
-_TOKENS = {"yyyy": r"\d{4}", "MM": r"\d{2}", "dd": r"\d{2}", "HH": r"\d{2}", "mm": r"\d{2}", "ss": r"\d{2}"}
+_TOKENS = {"yyyy": "[0-9]{4}", "MM": "(0[1-9]|1[0-2])", "dd": "(0[1-9]|[12][0-9]|3[01])", "HH": "([01][0-9]|2[0-3])",
+           "mm": "[0-5][0-9]", "ss": "[0-5][0-9]"}
+_ISO = {"date": ("yyyy", "-", "MM", "-", "dd"), "timestamp": ("yyyy", "-", "MM", "-", "dd", " ", "HH", ":", "mm", ":", "ss")}
 _INTEGER_DIGITS = {"int": 9, "bigint": 18}
 _DECIMAL = re.compile(r"decimal\((\d+),\s*(\d+)\)")
 
 
 def pattern_regex(fmt: str) -> str:
-    """An anchored regex for a Spark datetime pattern built from yyyy/MM/dd/HH/mm/ss and literals."""
+    """An anchored regex (`^`…`\\z`) for a datetime pattern built from yyyy/MM/dd/HH/mm/ss and literals."""
     parts = re.split(r"(yyyy|MM|dd|HH|mm|ss)", fmt)
-    return "^" + "".join(_TOKENS.get(p, re.escape(p)) for p in parts) + "$"
+    return "^" + "".join(_TOKENS.get(p, re.escape(p)) for p in parts) + r"\z"
 
 
 def number_regex(type_: str) -> str:
     """An anchored regex of the strings that cast to `type_` exactly: no overflow, no rounding, no garbage."""
     if type_ in _INTEGER_DIGITS:
-        return rf"^[+-]?[0-9]{{1,{_INTEGER_DIGITS[type_]}}}$"
+        return rf"^[+-]?[0-9]{{1,{_INTEGER_DIGITS[type_]}}}\z"
     match = _DECIMAL.fullmatch(type_)
     if not match:
         raise ValueError(f"not a numeric silver type: {type_}")
     precision, scale = int(match.group(1)), int(match.group(2))
-    return rf"^[+-]?([0-9]{{1,{precision - scale}}}(\.[0-9]{{0,{scale}}})?|\.[0-9]{{1,{scale}}})$"
+    return rf"^[+-]?([0-9]{{1,{precision - scale}}}(\.[0-9]{{0,{scale}}})?|\.[0-9]{{1,{scale}}})\z"
 
 
 def is_numeric(type_: str) -> bool:
@@ -51,102 +58,114 @@ def raw_columns(spec: SilverSpec) -> tuple[str, ...]:
     return (*spec.column_names, spec.version_column)
 
 
-def conform_raw(bronze: DataFrame, spec: SilverSpec, keep: tuple[str, ...] = ()) -> DataFrame:
-    """Raw spec columns as strings (null where missing), `_corrupt_record`, `_defects`, lineage, then `keep`;
-    drift dropped."""
-    for old, new in spec.drift_renames.items():
-        if old in bronze.columns and new not in bronze.columns:
-            bronze = bronze.withColumnRenamed(old, new)
-    present = set(bronze.columns)
-
-    def pick(name: str) -> Column:
-        return (F.col(name).cast("string") if name in present else F.lit(None).cast("string")).alias(name)
-
-    return bronze.select(*[pick(c) for c in (*raw_columns(spec), CORRUPT, DEFECTS, *LINEAGE)], *keep)
+def bronze_inputs(spec: SilverSpec) -> tuple[str, ...]:
+    """Every bronze column standardization may read: raw and drifted names, `_corrupt_record`, `_defects`, lineage."""
+    return (*raw_columns(spec), *spec.drift_renames, CORRUPT, DEFECTS, *LINEAGE)
 
 
-def _present(value: Column) -> Column:
-    return value.isNotNull() & (value != "")
+def conform_sql(spec: SilverSpec, source: str, present: set[str], keep: tuple[str, ...] = ()) -> str:
+    """Raw spec columns as strings (a drifted name renamed, NULL where missing), `_corrupt_record`, `_defects`,
+    lineage, then `keep`; of `source`, whose columns are `present`."""
+    renamed = {new: old for old, new in spec.drift_renames.items() if old in present and new not in present}
+
+    def pick(name: str) -> str:
+        origin = renamed.get(name, name)
+        return f"CAST({origin} AS VARCHAR) AS {name}" if origin in present else f"CAST(NULL AS VARCHAR) AS {name}"
+
+    return f"SELECT {', '.join([*(pick(c) for c in (*raw_columns(spec), CORRUPT, DEFECTS, *LINEAGE)), *keep])} FROM {source}"
 
 
-def _parse_datetime(value: Column, formats: tuple[str, ...], to: str) -> Column:
-    parse = F.to_date if to == "date" else F.to_timestamp
-    return F.coalesce(*[F.when(value.rlike(pattern_regex(f)), parse(value, f)) for f in formats])
+def _datetime(value: str, fmt: str, kind: str) -> str:
+    """`value` (trimmed) in the fixed-width `fmt`, cast through its ISO form; NULL unless it matches exactly."""
+    at, pos = {}, 1
+    for part in re.split(r"(yyyy|MM|dd|HH|mm|ss)", fmt):
+        at[part] = pos
+        pos += len(part)
+    iso = " || ".join(f"substr({value}, {at[p]}, {len(p)})" if p in at and p in _TOKENS else literal(p)
+                      for p in _ISO[kind])
+    target = "DATE" if kind == "date" else "TIMESTAMPTZ"
+    return f"CASE WHEN regexp_matches({value}, {literal(pattern_regex(fmt))}) THEN TRY_CAST({iso} AS {target}) END"
 
 
-def parse(column: SpecColumn, raw: Column) -> tuple[Column, Column]:
-    """(typed value, unparseable flag) for one spec column; empty strings are null, never unparseable."""
+def parse(column: SpecColumn, raw: str) -> str:
+    """The typed value of one spec column from its raw string; an empty or unparseable value is NULL."""
     if column.type == "string":
-        value = F.trim(raw) if column.trim else raw
-        return (F.upper(value) if column.upper else value), F.lit(False)
-    value = F.trim(raw)
+        value = f"trim({raw})" if column.trim else raw
+        return f"upper({value})" if column.upper else value
+    value = f"trim({raw})"
     if is_numeric(column.type):
-        ok = value.rlike(number_regex(column.type))
-        typed = F.when(ok, value.cast(column.type))
-    elif column.type == "date":
-        typed = _parse_datetime(value, DATE_FORMATS, "date")
-    else:
-        raise ValueError(f"unsupported silver type {column.type!r} for {column.name}")
-    return typed, F.coalesce(_present(value) & typed.isNull(), F.lit(False))
+        pattern = literal(number_regex(column.type))
+        return f"CASE WHEN regexp_matches({value}, {pattern}) THEN CAST({value} AS {sql_type(column.type)}) END"
+    if column.type == "date":
+        return "coalesce(" + ", ".join(_datetime(value, f, "date") for f in DATE_FORMATS) + ")"
+    raise ValueError(f"unsupported silver type {column.type!r} for {column.name}")
 
 
-def parse_version(raw: Column) -> tuple[Column, Column]:
-    """(timestamp, unparseable flag) of the version column; a missing version cannot be ordered, so it fails too."""
-    value = F.trim(raw)
-    typed = _parse_datetime(value, (VERSION_FORMAT,), "timestamp")
-    return typed, F.coalesce(typed.isNull(), F.lit(True))
+def version_sql(raw: str) -> str:
+    """The version column as a UTC timestamp, NULL when missing or unparseable."""
+    return _datetime(f"trim({raw})", VERSION_FORMAT, "timestamp")
 
 
-def standardize(raw: DataFrame, spec: SilverSpec, keep: tuple[str, ...] = ()) -> DataFrame:
-    """Per conformed bronze row: typed spec columns, `_updated_at`, lineage, `_raw` strings, sorted `_rules`, `keep`."""
-    typed: dict[str, Column] = {}
-    bad_date, bad_number, negative, null_key = [], [], [], []
+def rule_set(rules: list[str]) -> str:
+    """A sorted array of the distinct non-null rule names among the `rules` expressions."""
+    return f"list_sort(list_distinct(list_filter([{', '.join(rules)}], lambda r: r IS NOT NULL)))"
+
+
+def defect_rules(defects: str) -> str:
+    """The rules named by bronze's `_defects` (`rule[:detail]` joined by `;`), distinct; empty when NULL."""
+    return f"coalesce(list_distinct(string_split(regexp_replace({defects}, ':[^;]*', '', 'g'), ';')), {EMPTY_RULES})"
+
+
+def standardized_columns(spec: SilverSpec) -> tuple[str, ...]:
+    """The columns standardize_sql returns before any `keep`: typed, version, lineage, `_raw_*`, `_rules`."""
+    return (*spec.column_names, VERSION, *LINEAGE, *(RAW + c for c in (*raw_columns(spec), CORRUPT)), RULES_COL)
+
+
+def standardize_sql(spec: SilverSpec, source: str, keep: tuple[str, ...] = ()) -> str:
+    """Per conformed bronze row of `source`: typed spec columns, `_updated_at`, lineage, `_raw_<column>` strings,
+    sorted `_rules`, then `keep`. A `_corrupt_record` row carries only its bronze defects (else wrong_column_count).
+
+    Typed values are computed once in an inner query and the rules read them by name, so neither engine plans
+    the same parse twice."""
+    raws = (*raw_columns(spec), CORRUPT)
+    inner = [*(f"{parse(c, c.name)} AS {c.name}" for c in spec.columns), f"{version_sql(spec.version_column)} AS {VERSION}",
+             *LINEAGE, *(f"{c} AS {RAW}{c}" for c in raws), DEFECTS, *keep]
+    checks: dict[str, list[str]] = {"null_key": [], "unparseable_date": [], "unparseable_number": [],
+                                    "negative_value": [], "unaccepted_value": []}
     for column in spec.columns:
-        value, bad = parse(column, F.col(column.name))
-        typed[column.name] = value
-        (bad_date if column.type == "date" else bad_number if is_numeric(column.type) else []).append(bad)
+        if column.type != "string":
+            rule = "unparseable_date" if column.type == "date" else "unparseable_number"
+            checks[rule].append(f"coalesce(trim({RAW}{column.name}) <> '' AND {column.name} IS NULL, false)")
         if column.non_negative:
-            negative.append(F.coalesce(value < 0, F.lit(False)))
+            checks["negative_value"].append(f"coalesce({column.name} < 0, false)")
         if column.name in spec.primary_key:
-            null_key.append(~F.coalesce(_present(F.trim(F.col(column.name))), F.lit(False)))
-    version, bad_version = parse_version(F.col(spec.version_column))
-    bad_date.append(bad_version)
-    unaccepted = [F.coalesce(~typed[name].isin(*values), F.lit(False)) for name, values in spec.accepted_values.items()]
-    checks = {"null_key": null_key, "unparseable_date": bad_date, "unparseable_number": bad_number,
-              "negative_value": negative, "unaccepted_value": unaccepted}
-    failed = [F.when(_any(conds), F.lit(rule)) for rule, conds in checks.items() if conds]
-    found = defect_rules(F.col(DEFECTS))
-    rules = F.array_sort(F.array_distinct(F.concat(F.filter(F.array(*failed), lambda r: r.isNotNull()), found)))
-    corrupt = F.when(F.size(found) > 0, F.array_sort(found)).otherwise(F.array(F.lit("wrong_column_count")))
-    rules = F.when(F.col(CORRUPT).isNotNull(), corrupt).otherwise(rules)
-    raw_struct = F.struct(*[F.col(c) for c in (*raw_columns(spec), CORRUPT)])
-    return raw.select(
-        *[v.alias(k) for k, v in typed.items()],
-        version.alias(VERSION),
-        *[F.col(c) for c in LINEAGE],
-        raw_struct.alias(RAW),
-        rules.alias(RULES_COL),
-        *keep,
-    )
-
-
-def defect_rules(defects: Column) -> Column:
-    """The rules named by bronze's `_defects` (`rule[:detail]` joined by `;`), distinct; empty when null.
-
-    A row whose `_corrupt_record` is set but carries no defect (partitions written before `_defects`) is
-    `wrong_column_count`, as it always was.
-    """
-    names = F.transform(F.split(defects, ";"), lambda d: F.substring_index(d, ":", 1))
-    return F.coalesce(F.array_distinct(names), F.array().cast("array<string>"))
-
-
-def _any(conditions: list[Column]) -> Column:
-    out = conditions[0]
-    for condition in conditions[1:]:
-        out = out | condition
-    return out
+            checks["null_key"].append(f"NOT coalesce(trim({RAW}{column.name}) <> '', false)")
+    checks["unparseable_date"].append(f"{VERSION} IS NULL")
+    for name, values in spec.accepted_values.items():
+        checks["unaccepted_value"].append(f"coalesce(NOT {name} IN ({', '.join(literal(v) for v in values)}), false)")
+    failed = [f"CASE WHEN {' OR '.join(conds)} THEN {literal(rule)} END" for rule, conds in checks.items() if conds]
+    found = defect_rules(DEFECTS)
+    rules = (f"CASE WHEN {RAW}{CORRUPT} IS NOT NULL THEN (CASE WHEN array_length({found}) > 0 THEN list_sort({found}) "
+             f"ELSE ['wrong_column_count'] END) ELSE list_sort(list_distinct(list_concat("
+             f"list_filter([{', '.join(failed)}], lambda r: r IS NOT NULL), {found}))) END")
+    outer = [*(c for c in standardized_columns(spec) if c != RULES_COL), f"{rules} AS {RULES_COL}", *keep]
+    return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {source}) AS p"
 
 
 def silver_columns(spec: SilverSpec) -> tuple[str, ...]:
     """The silver table's columns in order: TPC-H columns, then the metadata columns."""
     return (*spec.column_names, *SILVER_METADATA)
+
+
+def silver_types(spec: SilverSpec) -> Columns:
+    """The silver table's columns with their declared types (what every write casts to)."""
+    metadata = tuple((c, "timestamp" if c == VERSION else "string") for c in SILVER_METADATA)
+    return (*((c.name, c.type) for c in spec.columns), *metadata)
+
+
+def quarantine_types(spec: SilverSpec) -> Columns:
+    """The quarantine table's columns: raw values as delivered, `_rules`, `_status`, lineage (its day is the
+    partition's), `_run_id`."""
+    raw = tuple((c, "string") for c in (*raw_columns(spec), CORRUPT))
+    return (*raw, (RULES_COL, "array<string>"), ("_status", "string"), ("_source_ref", "string"),
+            ("_record_hash", "string"), ("_run_id", "string"))

@@ -28,7 +28,7 @@ class GlueRun:
 class GlueJobs(dg.ConfigurableResource):
     """Runs a Glue job script by name with `--name value` arguments and returns what it reported."""
 
-    engine: str = "spark"  # what the jobs that honour `--engine` (gold_build for now) run on; Glue: always spark
+    engine: str = "spark"  # what the jobs that honour `--engine` (silver_build, gold_build) run on; Glue: always spark
 
     def run(self, context: dg.AssetExecutionContext, job: str, args: dict[str, str]) -> GlueRun:
         """Run `glue_scripts/jobs/<job>.py` to completion."""

@@ -36,7 +36,8 @@ def _materialize(root: Path, wait: float) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [a for a in SILVER_ASSETS if a.key == REGION], partition_key=DAY, raise_on_error=False,
         resources={
-            "glue": LocalGlueJobs(pyspark=LazyPySparkResource(spark_config=local_spark_conf()), lock_wait_seconds=wait),
+            "glue": LocalGlueJobs(pyspark=LazyPySparkResource(spark_config=local_spark_conf()), lock_wait_seconds=wait,
+                                  engine="duckdb"),
             "warehouse": Warehouse(**{layer: str(root / layer) for layer in LAYERS}),
             "catalog": LocalCatalog(path=str(root / "catalog")), "metrics": LocalMetrics(path=str(root / "metrics.jsonl")),
         },
@@ -80,7 +81,7 @@ def test_concurrent_materializations_of_one_silver_partition_serialize(
     single = tmp_path / "single"
     silver_build.run(spark, {"table": "region", "ingestion_date": DAY, "bronze_path": str(tmp_path / "bronze"),
                              "silver_path": str(single / "silver"), "quarantine_path": str(single / "quarantine"),
-                             "run_id": "single", "quality": "false"})
+                             "run_id": "single", "quality": "false", "engine": "duckdb"})
     for layer in ("silver", "quarantine"):
         assert _rows(spark, tmp_path, layer) == _rows(spark, single, layer)
     assert len(_rows(spark, tmp_path, "silver")) == 2

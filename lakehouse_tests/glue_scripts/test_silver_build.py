@@ -12,11 +12,12 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from pyspark.sql import SparkSession
 
+from glue_scripts.common.session import LazySpark
 from glue_scripts.common.specs import BRONZE_BY_NAME, SILVER_BY_NAME
-from glue_scripts.jobs.silver_build import read_current, run
+from glue_scripts.jobs.silver_build import run
 from glue_scripts.transforms.silver_merge import reconciliation
+from glue_scripts.transforms.silver_standardize import silver_columns
 
 D1, D2, D3 = "2024-01-01", "2024-01-02", "2024-01-03"
 
@@ -52,23 +53,17 @@ def write_bronze(root: Path, table: str, day: str, rows: list[dict[str, Any]], d
     pq.write_table(table_, folder / "part-00000.parquet")
 
 
-def build(root: Path, table: str, day: str, run_id: str = "run", quality: bool = False) -> dict[str, Any]:
-    """Run silver_build for one table and day under `root`; the reconciliation must hold on every run."""
+def build(root: Path, table: str, day: str, run_id: str = "run", quality: bool = False,
+          engine: str = "duckdb") -> dict[str, Any]:
+    """Run silver_build for one table and day under `root` on `engine`; the reconciliation must hold on every run."""
     args = {"table": table, "ingestion_date": day, "bronze_path": str(root / "bronze"),
             "silver_path": str(root / "silver"), "quarantine_path": str(root / "quarantine"), "run_id": run_id,
-            "quality": str(quality).lower()}
-    result = run(spark_session(), args)
+            "quality": str(quality).lower(), "engine": engine}
+    result = run(LazySpark(), args)
     json.dumps(result)
     assert reconciliation(result)["reconciles"], result
     assert result["reconciliation"]["reconciles"]
     return result
-
-
-def spark_session() -> SparkSession:
-    """The shared local session (the `spark` fixture's)."""
-    from glue_scripts.common.session import get_spark
-
-    return get_spark()
 
 
 def contents(root: Path, layer: str, table: str) -> list[tuple[Any, ...]]:
@@ -85,10 +80,9 @@ def mtimes(root: Path, layer: str, table: str, day: str) -> dict[str, int]:
 
 
 def current(root: Path, table: str) -> dict[Any, dict[str, Any]]:
-    """The current silver rows by primary key (via the job's reader for later layers)."""
-    df = read_current(spark_session(), str(root / "silver"), table)
+    """The current silver rows by primary key (every partition, silver columns only)."""
+    rows = pq.read_table(root / "silver" / table, columns=list(silver_columns(SILVER_BY_NAME[table]))).to_pylist()
     pk = SILVER_BY_NAME[table].primary_key
-    rows = [r.asDict() for r in df.collect()]
     keyed = {tuple(r[c] for c in pk) if len(pk) > 1 else r[pk[0]]: r for r in rows}
     assert len(keyed) == len(rows), "primary key repeated"
     return keyed
@@ -109,7 +103,7 @@ def part(
 
 
 @pytest.fixture(scope="module")
-def parts(tmp_path_factory: pytest.TempPathFactory, spark: SparkSession) -> dict[str, Any]:
+def parts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Three days of part deliveries built once: versions, duplicates, bad rows; results and snapshots per day."""
     root = tmp_path_factory.mktemp("parts")
     write_bronze(root, "files__part", D1, [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyspark.sql import SparkSession
+import pyarrow.parquet as pq
 
 from lakehouse_tests.glue_scripts.test_silver_build import D1, D2, build, contents, current, quarantine, write_bronze
 
@@ -20,7 +20,7 @@ def nation(key: str, region_key: str) -> dict[str, str]:
             "updated_at": "2024-01-01 00:00:00"}
 
 
-def test_late_key_is_held_then_released(tmp_path: Path, spark: SparkSession) -> None:
+def test_late_key_is_held_then_released(tmp_path: Path) -> None:
     write_bronze(tmp_path, "files__region", D1, [region("0"), region("1")])
     write_bronze(tmp_path, "files__nation", D1, [
         nation("0", "0"), nation("1", "1"), nation("2", "2"), nation("3", "9")])
@@ -51,7 +51,7 @@ def test_late_key_is_held_then_released(tmp_path: Path, spark: SparkSession) -> 
     assert (contents(tmp_path, "silver", "nation"), contents(tmp_path, "quarantine", "nation")) == before
 
 
-def test_web_events_job(tmp_path: Path, spark: SparkSession) -> None:
+def test_web_events_job(tmp_path: Path) -> None:
     line = '1.2.3.4 - - [01/Jan/2024:10:00:00 +0000] "GET /customers/5 HTTP/1.1" 200 10 "-" "Mozilla"'
     good = {"raw_line": line, "client": "1.2.3.4", "ts": "01/Jan/2024:10:00:00 +0000", "method": "GET",
             "path": "/customers/5", "status": "200", "bytes": "10", "referrer": "-", "user_agent": "Mozilla"}
@@ -62,7 +62,7 @@ def test_web_events_job(tmp_path: Path, spark: SparkSession) -> None:
     keys = ("bronze_rows", "contributing", "exact_duplicates", "quarantined")
     assert [result[k] for k in keys] == [5, 4, 0, 1]
     assert result["quarantined_by_rule"] == {"malformed_line": 1} and result["rows"] == 4
-    rows = sorted(current_web(tmp_path, spark), key=lambda r: (r["path"], r["_source_ref"]))
+    rows = sorted(current_web(tmp_path), key=lambda r: (r["path"], r["_source_ref"]))
     assert [(r["customer_key"], r["part_key"], r["is_bot"], r["bytes"]) for r in rows] == [
         (5, None, False, 10), (5, None, False, 10), (5, None, False, 10), (None, 3, True, None)]
     assert [r["raw_line"] for r in quarantine(tmp_path, "web_events", D1)] == ["garbage"]
@@ -71,6 +71,6 @@ def test_web_events_job(tmp_path: Path, spark: SparkSession) -> None:
     assert contents(tmp_path, "silver", "web_events") == before
 
 
-def current_web(root: Path, spark: SparkSession) -> list[dict]:
+def current_web(root: Path) -> list[dict]:
     """All web_events rows."""
-    return [r.asDict() for r in spark.read.parquet(str(root / "silver" / "web_events")).collect()]
+    return pq.read_table(root / "silver" / "web_events").to_pylist()

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import duckdb
+import pyarrow as pa
 import pytest
-from pyspark.sql import SparkSession
 
 from glue_scripts.common.specs import SILVER_BY_NAME
-from glue_scripts.transforms.silver_standardize import conform_raw, number_regex, pattern_regex, standardize
-from glue_scripts.transforms.silver_web import conform_logs, standardize_logs
+from glue_scripts.common.writer import write_arrow
+from glue_scripts.engine import Engine, make_engine
+from glue_scripts.engine.io import register_present
+from glue_scripts.transforms.silver_standardize import (
+    bronze_inputs, conform_sql, number_regex, pattern_regex, standardize_sql,
+)
+from glue_scripts.transforms.silver_web import bronze_log_inputs, conform_logs_sql, standardize_logs_sql
+
+UTC = dt.timezone.utc
 
 LINEITEM = SILVER_BY_NAME["lineitem"]
 GOOD: dict[str, str] = {
@@ -24,15 +32,28 @@ GOOD: dict[str, str] = {
 }
 
 
-def standardized(spark: SparkSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Run conform + standardize over raw lineitem rows (each a change to GOOD); return them in input order."""
-    full = [{**GOOD, **r, "_source_ref": str(i), "_ingestion_date": "2024-01-01", "_record_hash": str(i)}
-            for i, r in enumerate(rows)]
-    columns = [*GOOD, "_corrupt_record", "_defects", "_source_ref", "_ingestion_date", "_record_hash"]
-    schema = ", ".join(f"{c} string" for c in columns)
-    df = spark.createDataFrame([tuple(r.get(c) for c in columns) for r in full], schema)
-    out = standardize(conform_raw(df.withColumn("drift", df["l_tax"]), LINEITEM), LINEITEM).collect()
-    return sorted((r.asDict(recursive=True) for r in out), key=lambda r: int(r["_source_ref"]))
+def _relation(engine: Engine, folder: Path, rows: list[dict[str, Any]], wanted: dict[str, str]) -> tuple[str, set[str]]:
+    """Rows (strings unless `wanted` says boolean) written as one Parquet partition and registered on `engine`."""
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    schema = pa.schema([(n, pa.bool_() if wanted.get(n) == "boolean" else pa.string()) for n in names])
+    write_arrow(pa.Table.from_pylist(rows, schema), str(folder), "ingestion_date=2024-01-01")
+    return register_present(engine, "input", str(folder), "2024-01-01", wanted)
+
+
+def standardized(engine: Engine, folder: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run conform + standardize over raw lineitem rows (each a change to GOOD) on `engine`, in input order."""
+    full = [{**GOOD, "_corrupt_record": None, "_defects": None, **r, "_source_ref": str(i),
+             "_ingestion_date": "2024-01-01", "_record_hash": str(i)} for i, r in enumerate(rows)]
+    full = [{**r, "drift": r["l_tax"]} for r in full]
+    source, present = _relation(engine, folder, full, {c: "string" for c in (*bronze_inputs(LINEITEM), "drift")})
+    out = engine.rows(standardize_sql(LINEITEM, f"({conform_sql(LINEITEM, source, present)}) AS c"))
+    return sorted(out, key=lambda r: int(r["_source_ref"]))
+
+
+@pytest.fixture()
+def duck() -> Engine:
+    """A fresh DuckDB engine."""
+    return make_engine("duckdb")
 
 
 CASES: list[tuple[dict[str, Any], list[str]]] = [
@@ -70,25 +91,25 @@ CASES: list[tuple[dict[str, Any], list[str]]] = [
 ]
 
 
-def test_each_rule_catches_its_row_and_only_it(spark: SparkSession) -> None:
-    out = standardized(spark, [c for c, _ in CASES])
+def test_each_rule_catches_its_row_and_only_it(duck: Engine, tmp_path: Path) -> None:
+    out = standardized(duck, tmp_path, [c for c, _ in CASES])
     assert [r["_rules"] for r in out] == [rules for _, rules in CASES]
 
 
-def test_standardized_values_are_exact(spark: SparkSession) -> None:
-    plain, varied = standardized(spark, [CASES[0][0], CASES[1][0]])
+def test_standardized_values_are_exact(duck: Engine, tmp_path: Path) -> None:
+    plain, varied = standardized(duck, tmp_path, [CASES[0][0], CASES[1][0]])
     assert plain["l_orderkey"] == 1 and plain["l_linenumber"] == 1
     assert plain["l_quantity"] == Decimal("17.00") and plain["l_extendedprice"] == Decimal("21168.23")
-    assert plain["l_shipdate"] == dt.date(1996, 3, 13) and plain["_updated_at"] == dt.datetime(2024, 1, 1, 10)
+    assert plain["l_shipdate"] == dt.date(1996, 3, 13) and plain["_updated_at"] == dt.datetime(2024, 1, 1, 10, tzinfo=UTC)
     for column in ("l_orderkey", "l_shipmode", "l_returnflag", "l_shipdate", "l_quantity", "_updated_at"):
         assert varied[column] == plain[column], column
     assert varied["l_comment"] == "  free text  ", "free text must be kept exactly"
-    assert varied["_raw"]["l_shipmode"] == " truck", "raw values must be kept for quarantine"
+    assert varied["_raw_l_shipmode"] == " truck", "raw values must be kept for quarantine"
     assert "drift" not in varied
 
 
-def test_garbage_never_casts_silently(spark: SparkSession) -> None:
-    typed = standardized(spark, [c for c, _ in CASES[4:16]])
+def test_garbage_never_casts_silently(duck: Engine, tmp_path: Path) -> None:
+    typed = standardized(duck, tmp_path, [c for c, _ in CASES[4:16]])
     assert typed[0]["l_orderkey"] is None and typed[1]["l_quantity"] is None
     assert typed[2]["l_extendedprice"] is None, "1.234 was rounded"
     assert typed[3]["l_extendedprice"] is None and typed[5]["l_linenumber"] is None
@@ -98,26 +119,44 @@ def test_garbage_never_casts_silently(spark: SparkSession) -> None:
 @pytest.mark.parametrize(("value", "ok"), [("12", True), ("-12.5", True), (".5", True), ("12.", True),
                                            ("12.345", False), ("1,5", False), ("12abc", False), ("", False)])
 def test_decimal_pattern(value: str, ok: bool) -> None:
-    assert bool(re.match(number_regex("decimal(15,2)"), value)) is ok
-    assert re.match(pattern_regex("MM/dd/yyyy"), "01/31/2024")
-    assert not re.match(pattern_regex("yyyy-MM-dd"), "2024/01/31")
+    def matches(pattern: str, text: str) -> bool:
+        return duckdb.execute("SELECT regexp_matches(?, ?)", [text, pattern]).fetchone()[0]
+
+    assert matches(number_regex("decimal(15,2)"), value) is ok
+    assert not matches(number_regex("decimal(15,2)"), value + "\n"), "a trailing newline must not pass"
+    assert matches(pattern_regex("MM/dd/yyyy"), "01/31/2024")
+    assert not matches(pattern_regex("yyyy-MM-dd"), "2024/01/31") and not matches(pattern_regex("MM/dd/yyyy"), "13/01/2024")
 
 
-def test_web_events_parsing(spark: SparkSession) -> None:
-    rows = [
-        ("10/Oct/2023:13:55:36 +0000", "GET", "/customers/42/orders?x=1", "200", "512", "Mozilla/5.0", False),
-        ("10/Oct/2023:13:55:37 +0000", "GET", "/search?part=7&customer=9", "404", "-", "Googlebot/2.1", False),
-        ("10/Oct/2023:13:55:38 +0000", "GET", "/parts/77", "200", "1", "My-Web-CRAWLER", False),
-        (None, None, None, None, None, None, True),
-    ]
-    data = [(f"line{i}", "1.2.3.4", *r[:5], "-", r[5], r[6], "f", "2024-01-01", f"h{i}") for i, r in enumerate(rows)]
-    schema = ("raw_line string, client string, ts string, method string, path string, status string, bytes string, "
-              "referrer string, user_agent string, _parse_error boolean, _source_ref string, _ingestion_date string, "
-              "_record_hash string")
-    events = standardize_logs(conform_logs(spark.createDataFrame(data, schema)))
-    out = [r.asDict() for r in events.orderBy("_raw_raw_line").collect()]
-    assert out[0]["ts"] == dt.datetime(2023, 10, 10, 13, 55, 36) and out[0]["status"] == 200 and out[0]["bytes"] == 512
-    assert (out[0]["customer_key"], out[0]["part_key"], out[0]["is_bot"]) == (42, None, False)
+def web_events(engine: Engine, folder: Path, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Parse log rows (ts, method, path, status, bytes, user agent, parse error) on `engine`, in input order."""
+    names = ("ts", "method", "path", "status", "bytes", "user_agent", "_parse_error")
+    data = [{"raw_line": f"line{i}", "client": "1.2.3.4", **dict(zip(names, r)), "referrer": "-", "_source_ref": "f",
+             "_ingestion_date": "2024-01-01", "_record_hash": f"h{i}"} for i, r in enumerate(rows)]
+    wanted = {c: "boolean" if c == "_parse_error" else "string" for c in bronze_log_inputs()}
+    source, present = _relation(engine, folder, data, wanted)
+    out = engine.rows(standardize_logs_sql(f"({conform_logs_sql(source, present)}) AS c"))
+    return sorted(out, key=lambda r: int(r["_raw_raw_line"][4:]))
+
+
+WEB_ROWS: list[tuple[Any, ...]] = [
+    ("10/Oct/2023:13:55:36 +0000", "GET", "/customers/42/orders?x=1", "200", "512", "Mozilla/5.0", False),
+    ("10/Oct/2023:13:55:37 +0000", "GET", "/search?part=7&customer=9", "404", "-", "Googlebot/2.1", False),
+    ("10/oct/2023:13:55:38 +0130", "GET", "/parts/77", "200", "1", "My-Web-CRAWLER", False),
+    (None, None, None, None, None, None, True),
+    ("31/Feb/2023:13:55:38 +0000", "GET", "/parts/7x", "2000000000", "1", None, False),
+    ("10/Oct/2023:13:55:36 +0000\n", "GET", "/customers/5\n", "200\n", "1", "bot", False),
+]
+
+
+def test_web_events_parsing(duck: Engine, tmp_path: Path) -> None:
+    out = web_events(duck, tmp_path, WEB_ROWS)
+    assert out[0]["ts"] == dt.datetime(2023, 10, 10, 13, 55, 36, tzinfo=UTC) and out[0]["status"] == 200
+    assert (out[0]["customer_key"], out[0]["part_key"], out[0]["is_bot"], out[0]["bytes"]) == (42, None, False, 512)
     assert (out[1]["customer_key"], out[1]["part_key"], out[1]["is_bot"], out[1]["bytes"]) == (9, 7, True, None)
     assert (out[2]["customer_key"], out[2]["part_key"], out[2]["is_bot"]) == (None, 77, True)
-    assert [r["_rules"] for r in out] == [[], [], [], ["malformed_line"]]
+    assert out[2]["ts"] == dt.datetime(2023, 10, 10, 12, 25, 38, tzinfo=UTC), "offset +0130 and a lower-case month"
+    assert (out[4]["ts"], out[4]["part_key"], out[4]["status"]) == (None, None, None)
+    assert out[5]["customer_key"] is None and out[5]["ts"] is None, "a trailing newline is not the end of a value"
+    bad = ["unparseable_date", "unparseable_number"]
+    assert [r["_rules"] for r in out] == [[], [], [], ["malformed_line"], bad, bad]

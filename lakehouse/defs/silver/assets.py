@@ -65,7 +65,8 @@ def build_silver_asset(name: str, bronze: str, spec: SilverSpec | None) -> dg.As
     ) -> Iterator[dg.MaterializeResult | dg.Output | dg.AssetCheckEvaluation]:
         days = context.partition_keys
         args = {"table": name, **day_range_args(days), "bronze_path": warehouse.uri("bronze"),
-                "silver_path": warehouse.uri("silver"), "quarantine_path": warehouse.uri("quarantine"), "run_id": context.run_id}
+                "silver_path": warehouse.uri("silver"), "quarantine_path": warehouse.uri("quarantine"), "run_id": context.run_id,
+                "engine": glue.engine}
         started = time.monotonic()
         run = glue.run(context, "silver_build", args)
         by_day = results_by_day(run.metadata, days)
