@@ -41,7 +41,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LAKEHOUSE_DB_URL", "both", False, "SQLite under the root", "Database source, `jdbc:sqlite:<path>` or `jdbc:postgresql://host:port/db`."),
     Variable("LAKEHOUSE_DB_USER", "both", False, "", "Database source user (PostgreSQL)."),
     Variable("LAKEHOUSE_DB_PASSWORD", "both", False, "", "Database source password; read by the job from the environment, never logged."),
-    Variable("LAKEHOUSE_ENGINE", "local", False, "duckdb", "Engine of the local silver and gold jobs: `duckdb` or `spark` (bronze runs on Spark for now; the aws profile always runs Spark on Glue)."),
+    Variable("LAKEHOUSE_ENGINE", "local", False, "duckdb", "Engine of the local silver and gold jobs: `duckdb` or `spark` (bronze needs no engine; the aws profile always runs Spark on Glue)."),
     Variable("LAKEHOUSE_API_URL", "both", False, "embedded simulator", "CRM API base URL; locally an in-process simulator starts when unset."),
     Variable(DEFAULT_API_TOKEN_ENV, "both", False, "local-dev-token", "Bearer token for the CRM API."),
     Variable("LAKEHOUSE_LANDING_BUCKET", "aws", True, "", "S3 bucket (optionally `bucket/prefix`) of the landing zone."),
