@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 
 engine, mart, root = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 silver = root / "silver"
@@ -33,18 +32,7 @@ if not silver.exists():
     print("silver ready", flush=True)
     sys.exit(0)
 
-me = psutil.Process()
-
-
-def cpu() -> float:
-    """CPU seconds (user + system) of this process and its live children (the JVM)."""
-    total = sum(me.cpu_times()[:2])
-    for child in me.children(recursive=True):
-        try:
-            total += sum(child.cpu_times()[:2])
-        except psutil.Error:
-            pass
-    return total
+from lakehouse.bench.timing import tree_cpu_seconds as cpu  # noqa: E402
 
 
 spark = None

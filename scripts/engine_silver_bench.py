@@ -5,13 +5,13 @@ tpchgen-cli, writes lineitem as one all-string bronze day and its referenced tab
 and exits. Measurement only, not part of the pipeline or the tests.
 """
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import psutil
 
 engine, root = sys.argv[1], Path(sys.argv[2])
 DAY = "2024-01-01"
@@ -42,18 +42,7 @@ if not (root / "bronze").exists():
     print("bronze ready", bronze.num_rows, flush=True)
     sys.exit(0)
 
-me = psutil.Process()
-
-
-def cpu() -> float:
-    """CPU seconds (user + system) of this process and its live children (the JVM)."""
-    total = sum(me.cpu_times()[:2])
-    for child in me.children(recursive=True):
-        try:
-            total += sum(child.cpu_times()[:2])
-        except psutil.Error:
-            pass
-    return total
+from lakehouse.bench.timing import tree_cpu_seconds as cpu  # noqa: E402
 
 
 spark = None
@@ -73,4 +62,4 @@ for phase in ("cold", "rerun"):
     t0, c0 = time.monotonic(), cpu()
     result = run(spark, args)
     print(json.dumps({"engine": engine, "phase": phase, "wall": round(time.monotonic() - t0, 1), "cpu": round(cpu() - c0, 1),
-                      "rows": result["rows"], "contributing": result["contributing"], "load": psutil.getloadavg()[0]}), flush=True)
+                      "rows": result["rows"], "contributing": result["contributing"], "load": os.getloadavg()[0]}), flush=True)

@@ -38,6 +38,11 @@ def _tree_cpu_and_rss(root: psutil.Process) -> tuple[float, int]:
     return cpu, rss
 
 
+def tree_cpu_seconds() -> float:
+    """CPU seconds used so far by this process, its live descendants (a JVM) and its reaped children."""
+    return _tree_cpu_and_rss(psutil.Process())[0]
+
+
 class TreeSampler:
     """Samples this process tree every SAMPLE_SECONDS in a daemon thread; answers CPU and peak-RSS questions by time."""
 
