@@ -11,13 +11,13 @@ from typing import Any
 
 import dagster as dg
 import psycopg2
-from pyspark.sql import SparkSession
+import pyarrow.dataset as ds
 
 from glue_scripts.common.specs import BRONZE_BY_NAME
 from glue_scripts.jobs import silver_build
 from glue_scripts.jobs.bronze_ingest_db import OUTSIDE_REF, run
 from lakehouse.defs.bronze.checks import SEEN_EVERY_SOURCE_ROW, evaluate_source_accounting
-from lakehouse_tests.glue_scripts.helpers import job_args
+from lakehouse_tests.glue_scripts.helpers import job_args, no_spark
 
 SPEC = BRONZE_BY_NAME["db__orders"]
 KEY = dg.AssetKey(["bronze", "db__orders"])
@@ -61,11 +61,16 @@ def postgres_source(postgres_url: str, name: str) -> str:
     return f"jdbc:postgresql://postgres:any-password@{host}"
 
 
-def bronze_rows(spark: SparkSession, tmp_path: Path) -> list[dict[str, Any]]:
+def bronze_rows(tmp_path: Path) -> list[dict[str, Any]]:
     """Every bronze row of the table, with its partition."""
-    df = spark.read.option("basePath", str(tmp_path / "bronze" / "db__orders")).parquet(
-        str(tmp_path / "bronze" / "db__orders" / "ingestion_date=*"))
-    return [r.asDict() for r in df.collect()]
+    return _rows(tmp_path / "bronze" / "db__orders")
+
+
+def _rows(table: Path) -> list[dict[str, Any]]:
+    """Every row of a partitioned table folder, with its `ingestion_date` partition (string)."""
+    dataset = ds.dataset(table, format="parquet", partitioning=ds.partitioning(flavor="hive"),
+                         exclude_invalid_files=True)
+    return dataset.to_table().to_pylist()
 
 
 def passes(result: dict[str, Any]) -> bool:
@@ -75,18 +80,18 @@ def passes(result: dict[str, Any]) -> bool:
     return check.passed
 
 
-def outside_rows(spark: SparkSession, tmp_path: Path) -> list[tuple[str, str | None, str]]:
+def outside_rows(tmp_path: Path) -> list[tuple[str, str | None, str]]:
     """(key, updated_at, partition) of the bronze rows extracted as outside every window."""
-    return sorted((r["o_orderkey"], r["updated_at"], str(r["ingestion_date"])) for r in bronze_rows(spark, tmp_path)
+    return sorted((r["o_orderkey"], r["updated_at"], str(r["ingestion_date"])) for r in bronze_rows(tmp_path)
                   if r["_source_ref"] == OUTSIDE_REF)
 
 
-def test_sqlite_rows_outside_every_window_reach_bronze_once_then_silver_quarantine(spark: SparkSession, tmp_path: Path) -> None:
-    url = sqlite_source(tmp_path)
+def test_sqlite_rows_outside_every_window_reach_bronze_once_then_silver_quarantine(tmp_path: Path) -> None:
+    url, spark = sqlite_source(tmp_path), no_spark()
     results = [run(spark, job_args(tmp_path, "db__orders", day, jdbc_url=url)) for day in (*DAYS, DAYS[0])]
 
-    assert outside_rows(spark, tmp_path) == [("90", None, DAYS[0]), ("91", "2024-1-2 10:00:00", DAYS[0])]
-    assert sorted(r["o_orderkey"] for r in bronze_rows(spark, tmp_path)) == ["1", "2", "90", "91"]
+    assert outside_rows(tmp_path) == [("90", None, DAYS[0]), ("91", "2024-1-2 10:00:00", DAYS[0])]
+    assert sorted(r["o_orderkey"] for r in bronze_rows(tmp_path)) == ["1", "2", "90", "91"]
     # day 1, day 2, then day 1 again: the re-run takes the outside rows back, as no other partition holds them
     assert [(r["rows"], r["outside_window_rows"]) for r in results] == [(3, 2), (1, 0), (3, 2)]
     assert [(r["source_rows_total"], r["bronze_rows_seen"]) for r in results] == [(3, 3), (4, 4), (3, 3)]
@@ -94,8 +99,8 @@ def test_sqlite_rows_outside_every_window_reach_bronze_once_then_silver_quaranti
 
     silver_build.run(spark, {"table": "orders", "ingestion_date": DAYS[0], "bronze_path": str(tmp_path / "bronze"),
                              "silver_path": str(tmp_path / "silver"), "quarantine_path": str(tmp_path / "quarantine"),
-                             "run_id": "silver", "quality": "false"})
-    quarantine = spark.read.parquet(str(tmp_path / "quarantine" / "orders")).collect()
+                             "run_id": "silver", "quality": "false", "engine": "duckdb"})
+    quarantine = _rows(tmp_path / "quarantine" / "orders")
     # order 1 waits there for its customer (no customers in this world); the outside rows are rejected
     assert sorted((r["o_orderkey"], r["updated_at"], list(r["_rules"])) for r in quarantine) == [
         ("1", "2024-01-02 08:00:00", ["unknown_foreign_key"]),
@@ -109,9 +114,9 @@ def test_sqlite_rows_outside_every_window_reach_bronze_once_then_silver_quaranti
     assert not check.passed and check.metadata["missing"].value == 1
 
 
-def test_postgres_rows_outside_every_window_reach_bronze_once(spark: SparkSession, tmp_path: Path, postgres_url: str) -> None:
-    url = postgres_source(postgres_url, "outside_window")
+def test_postgres_rows_outside_every_window_reach_bronze_once(tmp_path: Path, postgres_url: str) -> None:
+    url, spark = postgres_source(postgres_url, "outside_window"), no_spark()
     results = [run(spark, job_args(tmp_path, "db__orders", day, jdbc_url=url)) for day in DAYS]
-    assert outside_rows(spark, tmp_path) == [("90", None, DAYS[0]), ("91", "2024-1-2 10:00:00", DAYS[0])]
+    assert outside_rows(tmp_path) == [("90", None, DAYS[0]), ("91", "2024-1-2 10:00:00", DAYS[0])]
     assert [(r["rows"], r["source_rows_total"], r["bronze_rows_seen"]) for r in results] == [(3, 3, 3), (1, 4, 4)]
     assert all(passes(r) for r in results)

@@ -19,13 +19,12 @@ from typing import Any
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
-from pyspark.sql import SparkSession
 
 from glue_scripts.common.specs import BRONZE_BY_NAME, SILVER_BY_NAME
 from glue_scripts.jobs import bronze_ingest_files, bronze_ingest_logs, silver_build
 from lakehouse.defs.bronze.checks import evaluate
 from lakehouse.sources.simulate import simulate
-from lakehouse_tests.glue_scripts.helpers import silver_table
+from lakehouse_tests.glue_scripts.helpers import no_spark, silver_table
 
 FILE_TABLES = ("files__region", "files__nation", "files__supplier", "files__part", "files__partsupp")
 SILVER = ("region", "nation", "supplier")
@@ -95,7 +94,8 @@ def _inject(root: Path, day: str, corrupt_log: str) -> dict[str, str]:
     return names
 
 
-def _run(spark: SparkSession, root: Path, day: str, silver: bool) -> dict[str, dict[str, Any]]:
+def _run(root: Path, day: str, silver: bool) -> dict[str, dict[str, Any]]:
+    spark = no_spark()
     args = {"ingestion_date": day, "landing_path": str(root / "landing"), "bronze_path": str(root / "bronze"),
             "quarantine_path": str(root / "quarantine"), "run_id": "run"}
     results = {t: bronze_ingest_files.run(spark, {**args, "table": t}) for t in FILE_TABLES}
@@ -104,12 +104,12 @@ def _run(spark: SparkSession, root: Path, day: str, silver: bool) -> dict[str, d
         results[table] = silver_build.run(spark, {
             "table": table, "ingestion_date": day, "bronze_path": str(root / "bronze"),
             "silver_path": str(root / "silver"), "quarantine_path": str(root / "quarantine"), "run_id": "run",
-            "quality": "false"})
+            "quality": "false", "engine": "duckdb"})
     return results
 
 
 @pytest.fixture(scope="module")
-def world(spark: SparkSession, one_shuffle_partition: None, tmp_path_factory: pytest.TempPathFactory) -> World:
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     clean = tmp_path_factory.mktemp("clean")
     manifest = simulate(clean, sf=0.01, days=1, progress=False)
     day = manifest["days"][0]
@@ -117,7 +117,7 @@ def world(spark: SparkSession, one_shuffle_partition: None, tmp_path_factory: py
     shutil.copytree(clean / "landing", hostile / "landing")
     corrupt_log = (manifest["logs"]["corrupt_file"] or {}).get("path", "").rsplit("/", 1)[-1]
     names = _inject(hostile, day, corrupt_log)
-    results = {"clean": _run(spark, clean, day, silver=False), "hostile": _run(spark, hostile, day, silver=True)}
+    results = {"clean": _run(clean, day, silver=False), "hostile": _run(hostile, day, silver=True)}
     return World(clean, hostile, day, results, names)
 
 
