@@ -14,7 +14,7 @@ from rich.table import Table
 
 from lakehouse.cli_input import (MIN_SCALE_FACTOR, OneLineErrors, refuse_other_world, root_from, scale_factor, world_of,
                                  writable_root)
-from lakehouse.settings import DEFAULT_ROOT, ENGINES, SettingsError, load_settings
+from lakehouse.settings import DEFAULT_ROOT, ENGINES, SettingsError, load_settings, local_engine
 
 console = Console(stderr=True)
 
@@ -144,9 +144,10 @@ def bench(sf: float, days: int, seed: int | None, root: Path, out: Path | None, 
         raise click.ClickException(f"lakehouse bench needs {error.name}: pip install -c constraints.txt -e '.[bench]'") from error
     from lakehouse.sources import DEFAULT_SEED
 
-    engine = engine or os.environ.get("LAKEHOUSE_ENGINE", "").strip() or "duckdb"
-    if engine not in ENGINES:
-        raise click.BadParameter(f"LAKEHOUSE_ENGINE must be one of {', '.join(ENGINES)}, not {engine!r}", param_hint="--engine")
+    try:
+        engine = engine or local_engine(os.environ)
+    except SettingsError as error:
+        raise click.BadParameter(str(error), param_hint="--engine") from error
     path = _use_root(writable_root(root).resolve())
     if out is not None:
         writable_root(out.parent, "--out")

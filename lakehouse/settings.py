@@ -149,6 +149,14 @@ class Settings:
         return f"{self.glue_database_prefix}{layer}"
 
 
+def local_engine(env: Mapping[str, str]) -> str:
+    """The local profile's engine from LAKEHOUSE_ENGINE (default duckdb); SettingsError for any other value."""
+    engine = env.get("LAKEHOUSE_ENGINE", "").strip() or "duckdb"
+    if engine not in ENGINES:
+        raise SettingsError(f"LAKEHOUSE_ENGINE must be one of {', '.join(ENGINES)}, not {engine!r}")
+    return engine
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Resolve the profile from the environment; the aws profile refuses to start with gaps."""
     env = os.environ if env is None else env
@@ -163,10 +171,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "snowflake_database": env.get("SNOWFLAKE_DATABASE") or "LAKEHOUSE",
     }
     if profile == "local":
-        engine = env.get("LAKEHOUSE_ENGINE", "").strip() or "duckdb"
-        if engine not in ENGINES:
-            raise SettingsError(f"LAKEHOUSE_ENGINE must be one of {', '.join(ENGINES)}, not {engine!r}")
-        return Settings(profile="local", layer_uris={layer: str(root / layer) for layer in LAYERS}, engine=engine,
+        return Settings(profile="local", layer_uris={layer: str(root / layer) for layer in LAYERS}, engine=local_engine(env),
                         **common)
     missing = [v.name for v in VARIABLES if v.profile == "aws" and v.required and not env.get(v.name)]
     if missing:
