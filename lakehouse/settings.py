@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from glue_scripts.engine import ENGINES
+
 LAYERS: tuple[str, ...] = ("landing", "bronze", "silver", "gold", "quarantine")
 PROFILES: tuple[str, ...] = ("local", "aws")
 DEFAULT_ROOT = ".lakehouse"
 DEFAULT_API_TOKEN_ENV = "LAKEHOUSE_API_TOKEN"
-ENGINES: tuple[str, ...] = ("duckdb", "spark")
 DEFAULT_START_DATE = "2024-01-01"
 DEFAULT_WORLD_DAYS = 3
 
