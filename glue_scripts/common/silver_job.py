@@ -1,12 +1,15 @@
-"""silver_build's work on one table and day, on the engine the job picked: read, merge, write, count.
+"""silver_build's work on one table and day, on the engine the job picked: read, settle, write, count.
 
-Relations that later writes would replace (the batch, the ranking) are materialized before the first write;
-each write replaces one partition through `Engine.write` (the one write path), reading only files it does not
-replace or has computed before the swap.
+Relations that later writes would replace (the batch, the affected keys, the settled candidates, the existing
+rows of those keys) are materialized before the first write; each write replaces one partition through
+`Engine.write` (the one write path), reading only files it does not replace or has computed before the swap.
+The affected keys are recorded in `<silver table>/_pending` before a run rewrites more than partition D and
+dropped after its last write, so the next run of any day settles the keys an interrupted run left half-written.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,19 +20,22 @@ from glue_scripts.common.fs import filesystem_for, join
 from glue_scripts.common.specs import SILVER_BY_NAME, SilverSpec
 from glue_scripts.engine import Engine
 from glue_scripts.engine.dialect import Columns, literal, typed_select
-from glue_scripts.engine.io import register_present, register_table
+from glue_scripts.engine.io import folder_files, partition_files, register_present, register_table
 from glue_scripts.transforms import silver_quality
 from glue_scripts.transforms import silver_web as web
 from glue_scripts.transforms.silver_merge import (
-    ORIGIN, PARTITION, RULES_COL, STATUS, WINNER, classify_sql, keep_run_ids_sql, merge_rows_sql, quarantine_sql,
-    rank_sql, released_sql, rule_counts,
+    BATCH, CANDIDATE, STATUS, affected_keys_sql, batch_sql, in_keys, keep_run_ids_sql, keyed_sql, orphaned_sql,
+    quarantine_sql, rule_counts, settle_sql,
 )
 from glue_scripts.transforms.silver_standardize import (
-    CORRUPT, LINEAGE, VERSION, bronze_inputs, conform_sql, quarantine_types, raw_columns, silver_columns,
+    CORRUPT, LINEAGE, RULES_COL, bronze_inputs, conform_sql, quarantine_types, raw_columns, silver_columns,
     silver_types, standardize_sql, standardized_columns,
 )
 
 BY_QUARANTINE_ROW: tuple[str, ...] = ("_record_hash", "_source_ref")
+PARTITION = "_partition"
+PENDING = "_pending"
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -78,100 +84,173 @@ def _refs(engine: Engine, spec: SilverSpec, silver_path: str, prefix: str) -> di
     return refs
 
 
-def _released(engine: Engine, spec: SilverSpec, job: SilverArgs, quarantine: str, refs: dict[str, str]) -> str:
-    """Held rows of other quarantine partitions whose foreign keys now resolve, standardized, with `_partition`."""
+def _standardized(engine: Engine, spec: SilverSpec, job: SilverArgs, days: list[str], keys: str | None) -> str:
+    """Bronze partitions `days` standardized (each conformed on its own columns: drift and `_corrupt_record`
+    vary by day), with `_batch`; only the rows whose key is in `keys` when given (filtered before parsing)."""
+    wanted = {c: "string" for c in bronze_inputs(spec)}
+    conformed = []
+    for i, day in enumerate(days):
+        if keys is None:
+            bronze, present = _bronze(engine, job, spec.bronze, wanted)
+        else:
+            bronze, present = register_present(engine, f"history_{i}", join(job.bronze_path, spec.bronze), day, wanted)
+        conformed.append(conform_sql(spec, bronze, present, (f"{literal(day)} AS {BATCH}",)))
+    rows = engine.view(f"conformed_{'batch' if keys is None else 'history'}", " UNION ALL ".join(conformed))
+    if keys is not None:
+        rows = engine.view("history_keyed", keyed_sql(spec, rows, keys))
+    return f"({standardize_sql(spec, rows, (BATCH,))})"
+
+
+def _merged_days(silver_table: str, quarantine_table: str, day: str) -> list[str]:
+    """The ingestion days merged before this run other than `day`: those with a silver or quarantine partition."""
+    listed = {*partition_files(silver_table), *partition_files(quarantine_table)}
+    return sorted(d for d in listed if ISO_DAY.fullmatch(d) and d != day)
+
+
+def _held(engine: Engine, spec: SilverSpec, quarantine: str) -> str:
+    """Held quarantine rows standardized (their typed key), with `_partition`, `_record_hash`, `_source_ref`."""
     held = engine.view("held", f"SELECT *, ingestion_date AS _ingestion_date, ingestion_date AS {PARTITION} FROM "
-                               f"{quarantine} WHERE {STATUS} = 'held' AND ingestion_date <> {literal(job.day)}")
+                               f"{quarantine} WHERE {STATUS} = 'held'")
     present = {*raw_columns(spec), CORRUPT, *LINEAGE}
     conformed = engine.view("held_raw", conform_sql(spec, held, present, (PARTITION,)))
-    typed = engine.view("held_typed", standardize_sql(spec, conformed, (PARTITION,)))
-    columns = ", ".join(c for c in silver_columns(spec) if c != "_run_id")
-    return engine.view("released", f"SELECT {columns}, {literal(job.run_id)} AS _run_id, {PARTITION} "
-                                   f"FROM ({released_sql(spec, typed, refs)}) AS r")
+    return engine.view("held_typed", standardize_sql(spec, conformed, (PARTITION,)))
 
 
-def _rewrite_without(engine: Engine, table_path: str, columns: Columns, day: str, drop: str,
-                     on: tuple[str, ...], order_by: tuple[str, ...]) -> str:
-    """Rewrite one partition without the rows matching relation `drop` on `on`."""
-    current = register_table(engine, f"rewrite_{day.replace('-', '_')}", table_path, columns, [day])
-    match = " AND ".join(f"c.{c} = d.{c}" for c in on)
-    kept = f"SELECT c.* FROM {current} AS c WHERE NOT EXISTS (SELECT 1 FROM {drop} AS d WHERE {match})"
-    _write(engine, kept, columns, table_path, day, order_by)
-    return day
+def _pending(engine: Engine, spec: SilverSpec, silver_table: str) -> str:
+    """Keys an interrupted run recorded in `<table>/_pending` before its first write (settled again now)."""
+    types = dict(silver_types(spec))
+    files = folder_files(join(silver_table, PENDING))
+    return engine.register("pending", join(silver_table, PENDING), files,
+                           tuple((c, types[c]) for c in spec.primary_key), partitioned=False)
+
+
+def _rewrite(engine: Engine, table_path: str, columns: Columns, day: str, kept: str, added: str,
+             order_by: tuple[str, ...]) -> dict[str, Any]:
+    """Replace partition `day` with its current rows matching predicate `kept` (alias `c`) plus relation `added`."""
+    current = register_table(engine, "rewrite", table_path, columns, [day])
+    listed = ", ".join(c for c, _ in columns)
+    return _write(engine, f"SELECT {listed} FROM {current} AS c WHERE {kept} UNION ALL SELECT {listed} FROM {added}",
+                  columns, table_path, day, order_by)
 
 
 def build_table(engine: Engine, spec: SilverSpec, job: SilverArgs) -> dict[str, Any]:
-    """Merge bronze partition D of `spec` into silver and quarantine; return the run's counts."""
+    """Merge bronze partition D of `spec` into silver and quarantine; return the run's counts.
+
+    The keys D touches or used to touch (its candidates, its current and every held row, silver rows whose
+    reference was withdrawn, keys an interrupted run left pending) are settled again from the bronze history of
+    those keys by the from-scratch rule (silver_merge); the partitions whose rows change are rewritten."""
     silver_table, quarantine_table = job.path("silver"), job.path("quarantine")
     writer.recover(silver_table)
     writer.recover(quarantine_table)
     pk, types, q_types = spec.primary_key, silver_types(spec), quarantine_types(spec)
-    day = literal(job.day)
+    day, keys_list = literal(job.day), ", ".join(pk)
     silver = register_table(engine, "silver", silver_table, types)
-    other = engine.view("other", f"SELECT {', '.join([*pk, VERSION, '_ingestion_date', '_record_hash'])}, "
-                                 f"ingestion_date AS {PARTITION} FROM {silver} WHERE ingestion_date <> {day}")
-    existing_d = engine.view("existing_d", f"SELECT * FROM {silver} WHERE ingestion_date = {day}")
-    refs = _refs(engine, spec, job.silver_path, "ref")
-    bronze, present = _bronze(engine, job, spec.bronze, {c: "string" for c in bronze_inputs(spec)})
-    typed = engine.view("typed", standardize_sql(spec, engine.view("conformed", conform_sql(spec, bronze, present))))
-    batch = engine.materialize("batch", classify_sql(spec, typed, other, refs))
-    valid = engine.view("valid", keep_run_ids_sql(
-        f"(SELECT * FROM {batch} WHERE {STATUS} = 'valid')", standardized_columns(spec) + ("_run_id",),
-        f"(SELECT * FROM {existing_d} WHERE _ingestion_date = {day})", [*pk, "_record_hash"], job.run_id))
     quarantine = register_table(engine, "quarantine", quarantine_table, q_types)
-    released = _released(engine, spec, job, quarantine, refs)
-    keep = f"(SELECT * FROM {existing_d} WHERE _ingestion_date <> {day})"
-    merged = merge_rows_sql(spec, job.day, valid, released, keep, other)
-    ranked = engine.materialize("ranked", rank_sql(spec, f"({merged})"))
-    counted = engine.rows(
-        f"SELECT 'ranked' AS k, {ORIGIN} AS o, {WINNER} AS w, {PARTITION} AS p, CAST(NULL AS VARCHAR[]) AS r, "
-        f"count(*) AS n FROM {ranked} GROUP BY {ORIGIN}, {WINNER}, {PARTITION} UNION ALL "
-        f"SELECT 'batch', {STATUS}, CAST(NULL AS BOOLEAN), CAST(NULL AS VARCHAR), {RULES_COL}, count(*) FROM {batch} "
-        f"GROUP BY {STATUS}, {RULES_COL}")
-    stats = [(r["o"], bool(r["w"]), r["p"], int(r["n"])) for r in counted if r["k"] == "ranked"]
-    grouped = [(r["o"], list(r["r"]), int(r["n"])) for r in counted if r["k"] == "batch"]
-    previous_q = f"(SELECT * FROM {quarantine} WHERE ingestion_date = {day})"
+    refs = _refs(engine, spec, job.silver_path, "ref")
+    history_days = _merged_days(silver_table, quarantine_table, job.day)
+    batch = engine.materialize("batch", batch_sql(spec, _standardized(engine, spec, job, [job.day], None)))
+    held = _held(engine, spec, quarantine)
+    sources = [f"(SELECT {keys_list} FROM {batch} WHERE {STATUS} = {literal(CANDIDATE)})",
+               f"(SELECT {keys_list} FROM {silver} WHERE ingestion_date = {day})", held,
+               _pending(engine, spec, silver_table)]
+    if spec.foreign_keys:
+        sources.append(f"({orphaned_sql(spec, silver, refs)})")
+    keys = engine.materialize("keys", affected_keys_sql(spec, sources))
+    columns = standardized_columns(spec)
+    candidates = [f"SELECT {', '.join([*columns, BATCH])} FROM {batch} WHERE {STATUS} = {literal(CANDIDATE)}"]
+    if history_days:
+        history = engine.view("history", batch_sql(spec, _standardized(engine, spec, job, history_days, keys)))
+        candidates.append(f"SELECT {', '.join([*columns, BATCH])} FROM {history} WHERE {STATUS} = {literal(CANDIDATE)}")
+    settled = engine.materialize("settled", settle_sql(spec, f"({' UNION ALL '.join(candidates)})", columns, refs))
+    existing = engine.materialize("existing", f"SELECT {keys_list}, _record_hash, _run_id, ingestion_date AS "
+                                              f"{PARTITION} FROM {silver} AS s WHERE {in_keys(spec, 's', keys)}")
+    current = engine.view("current", keep_run_ids_sql(
+        f"(SELECT * FROM {settled} WHERE {STATUS} = 'current')", [*silver_columns(spec), BATCH], existing,
+        [*pk, "_record_hash"], job.run_id))
+    rejected = f"(SELECT * FROM {batch} WHERE {STATUS} = 'rejected')"
+    new_q = engine.view("new_quarantine", keep_run_ids_sql(
+        f"({quarantine_sql(spec, rejected)} UNION ALL {quarantine_sql(spec, settled)})",
+        [*(c for c, _ in q_types), BATCH], quarantine, [*BY_QUARANTINE_ROW, STATUS], job.run_id))
+    plan = engine.rows(_plan_sql(spec, batch, settled, existing, held, silver, job.day))
+    by_kind = {kind: [r for r in plan if r["k"] == kind]
+               for kind in ("batch", "settled", "silver", "held", "released", "total")}
+    silver_days = sorted(r["p"] for r in by_kind["silver"] if r["p"] != job.day and (r["a"] or r["b"]))
+    held_days = sorted(r["p"] for r in by_kind["held"] if r["p"] != job.day and (r["a"] or r["b"]))
 
-    new_d = f"SELECT {', '.join(silver_columns(spec))} FROM {ranked} WHERE {WINNER} AND {ORIGIN} <> 'old'"
-    written = _write(engine, new_d, types, silver_table, job.day, pk)
-    rewritten = [job.day]
-    for old_day in sorted({p for o, w, p, _ in stats if o == "old" and not w}):
-        drop = engine.view("drop_old", f"SELECT {', '.join([*pk, '_record_hash'])} FROM {ranked} WHERE NOT "
-                                              f"{WINNER} AND {ORIGIN} = 'old' AND {PARTITION} = {literal(old_day)}")
-        rewritten.append(_rewrite_without(engine, silver_table, types, old_day, drop, (*pk, "_record_hash"), pk))
-    rows = keep_run_ids_sql(f"({quarantine_sql(spec, batch)})", [c for c, _ in q_types], previous_q,
-                            [*BY_QUARANTINE_ROW, STATUS], job.run_id)
-    _write(engine, rows, q_types, quarantine_table, job.day, BY_QUARANTINE_ROW)
-    q_rewritten = [job.day]
-    for q_day in sorted({p for o, _, p, _ in stats if o == "released"}):
-        drop = engine.view("drop_released", f"SELECT {', '.join(BY_QUARANTINE_ROW)} FROM {ranked} WHERE "
-                                                   f"{ORIGIN} = 'released' AND {PARTITION} = {literal(q_day)}")
-        q_rewritten.append(_rewrite_without(engine, quarantine_table, q_types, q_day, drop, BY_QUARANTINE_ROW,
-                                            BY_QUARANTINE_ROW))
-    status = {k: sum(n for s, _, n in grouped if s == k) for k in ("duplicate", "rejected", "held", "valid")}
-
-    def count(origin: str, winner: bool | None = None) -> int:
-        return sum(n for o, w, _, n in stats if o == origin and winner in (None, w))
-
-    result = {
-        "bronze_rows": sum(status.values()),
-        "contributing": count("batch", True),
-        "exact_duplicates": status["duplicate"],
-        "superseded": count("batch", False),
-        "quarantined": status["rejected"] + status["held"],
-        "quarantined_by_rule": rule_counts((rules, n) for s, rules, n in grouped if s in ("rejected", "held")),
-        "held": status["held"],
-        "released": count("released"),
-        "replaced": count("old", False),
-        "rows": sum(n for _, w, _, n in stats if w),
-        "partitions_rewritten": rewritten,
-        "quarantine_partitions_rewritten": q_rewritten,
-        "bytes": written["bytes"],
-        "schema": [[n, kind] for n, kind in types],
-    }
+    if silver_days or held_days:
+        engine.write(f"SELECT * FROM {keys}", silver_table, PENDING, pk)
+    written = [_rewrite(engine, silver_table, types, p, f"NOT {in_keys(spec, 'c', keys)}",
+                        f"(SELECT * FROM {current} WHERE {BATCH} = {literal(p)})", pk) for p in [job.day, *silver_days]]
+    for p in [job.day, *held_days]:  # partition D is batch D's alone; elsewhere only held rows change
+        _rewrite(engine, quarantine_table, q_types, p, "false" if p == job.day else f"c.{STATUS} <> 'held'",
+                 f"(SELECT * FROM {new_q} WHERE {BATCH} = {literal(p)})", BY_QUARANTINE_ROW)
+    writer.remove(silver_table, PENDING)
+    result = _result(by_kind, [job.day, *silver_days], [job.day, *held_days])
+    result.update(bytes=written[0]["bytes"], schema=[[n, kind] for n, kind in types])
     if job.quality:
         result["quality"] = table_quality(engine, spec, job.silver_path)
     return result
+
+
+def _plan_sql(spec: SilverSpec, batch: str, settled: str, existing: str, held: str, silver: str, day: str) -> str:
+    """One query of everything the run counts before writing: batch D's statuses and rules, the rows each silver
+    partition loses (`a`) and gains (`b`), the same for held rows per quarantine partition, released rows and the
+    silver row total (so the Spark engine runs one job for it)."""
+    pk = spec.primary_key
+    none = "CAST(NULL AS VARCHAR)", "CAST(NULL AS VARCHAR[])", "CAST(NULL AS BIGINT)"
+
+    def part(kind: str, status: str, rules: str, partition: str, removed: str, added: str, rest: str) -> str:
+        return (f"SELECT {literal(kind)} AS k, {status} AS s, {rules} AS r, {partition} AS p, count(*) AS n, "
+                f"{removed} AS a, {added} AS b {rest}")
+
+    def changes(kind: str, old: str, old_day: str, new: str, on: tuple[str, ...]) -> str:
+        joined = f"FROM {old} AS e FULL OUTER JOIN {new} AS c ON {_match('e', 'c', on)} AND e.{old_day} = c.{BATCH}"
+        removed = "sum(CASE WHEN c._record_hash IS NULL THEN 1 ELSE 0 END)"
+        added = "sum(CASE WHEN e._record_hash IS NULL THEN 1 ELSE 0 END)"
+        where = f"coalesce(e.{old_day}, c.{BATCH})"
+        return part(kind, none[0], none[1], where, removed, added, f"{joined} GROUP BY {where}")
+
+    current = f"(SELECT * FROM {settled} WHERE {STATUS} = 'current')"
+    new_held = f"(SELECT * FROM {settled} WHERE {STATUS} = 'held')"
+    released = f"EXISTS (SELECT 1 FROM {held} AS h WHERE {_match('h', 'c', (*pk, '_record_hash'))})"
+    return " UNION ALL ".join([
+        part("batch", STATUS, RULES_COL, none[0], none[2], none[2], f"FROM {batch} GROUP BY {STATUS}, {RULES_COL}"),
+        part("settled", STATUS, RULES_COL, none[0], none[2], none[2],
+             f"FROM {settled} WHERE {BATCH} = {literal(day)} GROUP BY {STATUS}, {RULES_COL}"),
+        changes("silver", existing, PARTITION, current, (*pk, "_record_hash")),
+        changes("held", held, PARTITION, new_held, BY_QUARANTINE_ROW),
+        part("released", none[0], none[1], none[0], none[2], none[2], f"FROM {current} AS c WHERE {released}"),
+        part("total", none[0], none[1], none[0], none[2], none[2], f"FROM {silver}"),
+    ])
+
+
+def _match(left: str, right: str, columns: tuple[str, ...]) -> str:
+    return " AND ".join(f"{left}.{c} = {right}.{c}" for c in columns)
+
+
+def _result(by_kind: dict[str, list[dict[str, Any]]], rewritten: list[str], q_rewritten: list[str]) -> dict[str, Any]:
+    """The run's counts for batch D from the plan rows, reconciling with bronze D's rows."""
+    def total(kind: str, status: str | None = None) -> int:
+        return sum(int(r["n"]) for r in by_kind[kind] if status in (None, r["s"]))
+
+    quarantined = [(list(r["r"]), int(r["n"])) for kind in ("batch", "settled") for r in by_kind[kind]
+                   if r["s"] in ("rejected", "held")]
+    removed = sum(int(r["a"] or 0) for r in by_kind["silver"])
+    added = sum(int(r["b"] or 0) for r in by_kind["silver"])
+    return {
+        "bronze_rows": total("batch"),
+        "contributing": total("settled", "current"),
+        "exact_duplicates": total("batch", "duplicate") + total("settled", "duplicate"),
+        "superseded": total("settled", "superseded"),
+        "quarantined": total("batch", "rejected") + total("settled", "held"),
+        "quarantined_by_rule": rule_counts(quarantined),
+        "held": total("settled", "held"),
+        "released": total("released"),
+        "replaced": sum(int(r["a"] or 0) for r in by_kind["silver"] if r["p"] != rewritten[0]),
+        "rows": total("total") - removed + added,
+        "partitions_rewritten": rewritten,
+        "quarantine_partitions_rewritten": q_rewritten,
+    }
 
 
 def table_quality(engine: Engine, spec: SilverSpec, silver_path: str) -> dict[str, Any]:

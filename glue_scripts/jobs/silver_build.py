@@ -4,25 +4,19 @@ The engine (`--engine duckdb|spark`, default spark; Glue always runs spark) is c
 down; silver is SQL defined once from the table specs (`glue_scripts/transforms/silver_*.py`), run by
 `glue_scripts/common/silver_job.py`.
 
-Layout: silver/<table>/ingestion_date=<D>/ holds the rows whose winning version the run for batch D wrote:
-the winners among bronze D's valid rows plus the held rows of other days that this run released (they keep
-their own `_ingestion_date`). quarantine/<table>/ingestion_date=<D>/ holds batch D's rejected and held rows
-(their day is the partition's, so quarantine files carry no `_ingestion_date`).
+Silver is a function of bronze: after any order of first runs, re-runs, restated deliveries and backfills,
+silver and quarantine equal the from-scratch merge of the merged days' bronze (the rule is the docstring of
+`glue_scripts/transforms/silver_merge.py`). silver/<table>/ingestion_date=<D>/ holds the current rows batch D
+delivered; quarantine/<table>/ingestion_date=<D>/ holds batch D's rejected and held rows (their day is the
+partition's, so quarantine files carry no `_ingestion_date`).
 
-Merge of batch D (no rescan of full history):
-1. standardize bronze D; drop exact duplicates (same `_record_hash` in the batch, or as a silver row in another
-   partition); reject rule breakers; hold rows whose foreign keys miss the current referenced silver tables;
-2. release held rows of the other quarantine partitions whose keys now resolve;
-3. rank per key the projection (key, `_updated_at`, `_ingestion_date`, `_record_hash`) of the other silver
-   partitions with partition D's rows from other batches, the batch's valid rows and the released rows; the
-   greatest (`_updated_at`, `_ingestion_date`, `_record_hash`) wins, exact ties go to rows already in silver;
-4. write partition D (its winners), then each other partition that lost a row (rewritten without it), then
-   quarantine D, then the quarantine partitions that released rows (each through `Engine.write`).
-Crash safety: every write swaps one whole partition. A crash after partition D but before an older partition
-leaves a key twice; the next run of any day ranks all rows again and rewrites the loser's partition. A crash
-before a quarantine partition drops released rows leaves them held; the next run releases them again, they
-lose the exact tie to their copy already in silver and are only removed from quarantine.
-Idempotency: re-running D recomputes the same partitions; rows already written keep their `_run_id`.
+A run of batch D keeps the incremental cost: it settles again only the keys D touches or used to touch (keys
+of D's candidates, of silver partition D, of every held row, silver keys whose reference was withdrawn, keys
+an interrupted run left pending), reading those keys' rows from every merged bronze day (filtered on the key
+before parsing), and rewrites partition D and only the partitions that gain or lose a row.
+Crash safety: every write swaps one whole partition; the affected keys are recorded in `_pending` first, so
+the next run of any day settles them again. Idempotency: re-running D recomputes the same partitions; rows
+already written keep their `_run_id`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,15 @@
-"""Silver merge as canonical SQL: batch classification, foreign-key holds, `_run_id` reuse and the per-key ranking.
+"""Silver merge as canonical SQL: the from-scratch rule over the candidates of the keys a run settles again.
 
-Builders take relation names (and the columns those relations have) and return SQL; nothing here reads or writes.
+Silver is a function of bronze. Over the bronze rows of every merged ingestion day (one batch per day):
+1. a row repeating an earlier row of its batch (same `_record_hash`) is an exact duplicate;
+2. a row breaking a rule is rejected (quarantine partition of its batch);
+3. of the remaining candidates, one with the key and `_record_hash` of a candidate of an earlier batch is an
+   exact duplicate (a re-delivery never moves a row);
+4. a candidate whose foreign key misses the referenced silver table is not valid. Per key, the valid candidate
+   with the greatest (`_updated_at`, `_ingestion_date`, `_record_hash`) is current (silver partition of its
+   batch); invalid candidates ranking above it (all of them when none is valid) are held (quarantine partition
+   of their batch, rule `unknown_foreign_key`); every other candidate is superseded.
+Builders take relation names and return SQL; nothing here reads or writes.
 """
 
 from __future__ import annotations
@@ -9,18 +18,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from glue_scripts.common.specs import SilverSpec
-from glue_scripts.engine.dialect import literal, sql_type
-from glue_scripts.transforms.silver_standardize import (
-    CORRUPT, RAW, RULES_COL, VERSION, raw_columns, silver_columns, silver_types, standardized_columns,
-)
+from glue_scripts.engine.dialect import literal
+from glue_scripts.transforms.silver_standardize import CORRUPT, RAW, RULES_COL, VERSION, parse, raw_columns
 
 STATUS = "_status"
-ORIGIN = "_origin"
-PARTITION = "_partition"
-WINNER = "_winner"
+BATCH = "_batch"
 FK_OK = "_fk_ok"
-# Where a ranked row comes from, in tie-break order: rows already in silver win exact ties.
-ORIGINS: tuple[str, ...] = ("old", "keep", "batch", "released")
+COPY = "_copy"
+CANDIDATE = "candidate"
 RECONCILED: tuple[str, ...] = ("contributing", "exact_duplicates", "superseded", "quarantined")
 
 
@@ -41,29 +46,60 @@ def with_foreign_keys(spec: SilverSpec, source: str, columns: Sequence[str], ref
     return f"SELECT {picked}, {' AND '.join(ok) or 'true'} AS {FK_OK} FROM {source} AS s {' '.join(joins)}"
 
 
-def classify_sql(spec: SilverSpec, standardized: str, other: str, refs: Mapping[str, str]) -> str:
-    """Standardized batch rows with `_status`: duplicate (an earlier row of the batch, or a row of another silver
-    partition, has its `_record_hash`) | rejected | held (rule unknown_foreign_key) | valid."""
-    columns = standardized_columns(spec)
-    pk = list(spec.primary_key)
+def batch_sql(spec: SilverSpec, standardized: str) -> str:
+    """Standardized rows (with `_batch`) plus `_status`: duplicate (rule 1) | rejected (rule 2) | candidate."""
     raws = ", ".join(RAW + c for c in (*raw_columns(spec), CORRUPT))
-    numbered = (f"SELECT *, row_number() OVER (PARTITION BY _record_hash ORDER BY _source_ref, {raws}) AS n "
-                f"FROM {standardized}")
-    seen = f"SELECT DISTINCT {', '.join([*pk, '_record_hash'])}, true AS seen FROM {other}"
-    flagged = (f"SELECT b.*, d.seen FROM ({numbered}) AS b LEFT JOIN ({seen}) AS d "
-               f"ON {_on('b', 'd', [*pk, '_record_hash'])}")
-    resolved = with_foreign_keys(spec, f"({flagged})", (*columns, "n", "seen"), refs)
-    status = (f"CASE WHEN n > 1 OR seen IS NOT NULL THEN 'duplicate' WHEN array_length({RULES_COL}) > 0 "
-              f"THEN 'rejected' WHEN NOT {FK_OK} THEN 'held' ELSE 'valid' END")
-    rules = f"CASE WHEN ({status}) = 'held' THEN ['unknown_foreign_key'] ELSE {RULES_COL} END"
-    kept = ", ".join(c for c in columns if c != RULES_COL)
-    return f"SELECT {kept}, {rules} AS {RULES_COL}, {status} AS {STATUS} FROM ({resolved}) AS r"
+    numbered = (f"SELECT *, row_number() OVER (PARTITION BY {BATCH}, _record_hash ORDER BY _source_ref, {raws}) "
+                f"AS {COPY} FROM {standardized}")
+    status = (f"CASE WHEN {COPY} > 1 THEN 'duplicate' WHEN array_length({RULES_COL}) > 0 THEN 'rejected' "
+              f"ELSE {literal(CANDIDATE)} END")
+    return f"SELECT *, {status} AS {STATUS} FROM ({numbered}) AS b"
 
 
-def released_sql(spec: SilverSpec, standardized: str, refs: Mapping[str, str]) -> str:
-    """Standardized held rows (with `_partition`) that break no rule and whose foreign keys now resolve."""
-    resolved = with_foreign_keys(spec, standardized, (*standardized_columns(spec), PARTITION), refs)
-    return f"SELECT * FROM ({resolved}) AS r WHERE {FK_OK} AND array_length({RULES_COL}) = 0"
+def keyed_sql(spec: SilverSpec, conformed: str, keys: str) -> str:
+    """Conformed (raw string) rows whose primary key, parsed as standardization parses it, is in `keys`."""
+    by_name = {c.name: c for c in spec.columns}
+    match = " AND ".join(f"k.{c} = {parse(by_name[c], f'c.{c}')}" for c in spec.primary_key)
+    return f"SELECT c.* FROM {conformed} AS c WHERE EXISTS (SELECT 1 FROM {keys} AS k WHERE {match})"
+
+
+def in_keys(spec: SilverSpec, alias: str, keys: str) -> str:
+    """A predicate: the row `alias` has its primary key in relation `keys`."""
+    match = " AND ".join(f"k.{c} = {alias}.{c}" for c in spec.primary_key)
+    return f"EXISTS (SELECT 1 FROM {keys} AS k WHERE {match})"
+
+
+def affected_keys_sql(spec: SilverSpec, sources: Iterable[str]) -> str:
+    """The distinct non-null primary keys of the relations `sources` (each has the key columns)."""
+    pk = ", ".join(spec.primary_key)
+    union = " UNION ALL ".join(f"SELECT {pk} FROM {s}" for s in sources)
+    present = " AND ".join(f"{c} IS NOT NULL" for c in spec.primary_key)
+    return f"SELECT DISTINCT {pk} FROM ({union}) AS a WHERE {present}"
+
+
+def orphaned_sql(spec: SilverSpec, silver: str, refs: Mapping[str, str]) -> str:
+    """Primary keys of `silver` rows whose foreign key no longer resolves (a referenced key was withdrawn)."""
+    resolved = with_foreign_keys(spec, silver, spec.primary_key, refs)
+    return f"SELECT {', '.join(spec.primary_key)} FROM ({resolved}) AS r WHERE NOT {FK_OK}"
+
+
+def settle_sql(spec: SilverSpec, candidates: str, columns: Sequence[str], refs: Mapping[str, str]) -> str:
+    """`columns` of every candidate (with `_batch`) plus `_status` by rules 3 and 4: duplicate | current | held |
+    superseded; `_rules` of a held candidate is `['unknown_foreign_key']`."""
+    pk = ", ".join(spec.primary_key)
+    listed = ", ".join(c for c in columns if c != RULES_COL)
+    resolved = with_foreign_keys(spec, candidates, (*columns, BATCH), refs)
+    first = (f"SELECT *, row_number() OVER (PARTITION BY {pk}, _record_hash ORDER BY {BATCH}) AS {COPY} "
+             f"FROM ({resolved}) AS r")
+    order = (f"{VERSION} DESC NULLS LAST, _ingestion_date DESC NULLS LAST, _record_hash DESC NULLS LAST, "
+             f"{BATCH} DESC")
+    ranked = f"SELECT *, row_number() OVER (PARTITION BY {pk}, {COPY} = 1 ORDER BY {order}) AS _pos FROM ({first}) AS f"
+    top = (f"SELECT *, min(CASE WHEN {COPY} = 1 AND {FK_OK} THEN _pos END) OVER (PARTITION BY {pk}) AS _top "
+           f"FROM ({ranked}) AS p")
+    status = (f"CASE WHEN {COPY} > 1 THEN 'duplicate' WHEN {FK_OK} AND _pos = _top THEN 'current' "
+              f"WHEN NOT {FK_OK} AND (_top IS NULL OR _pos < _top) THEN 'held' ELSE 'superseded' END")
+    return (f"SELECT {listed}, {BATCH}, CASE WHEN s.{STATUS} = 'held' THEN ['unknown_foreign_key'] ELSE {RULES_COL} "
+            f"END AS {RULES_COL}, s.{STATUS} FROM (SELECT *, {status} AS {STATUS} FROM ({top}) AS t) AS s")
 
 
 def keep_run_ids_sql(new: str, columns: Sequence[str], existing: str, on: Sequence[str], run_id: str) -> str:
@@ -75,37 +111,11 @@ def keep_run_ids_sql(new: str, columns: Sequence[str], existing: str, on: Sequen
             f"LEFT JOIN ({previous}) AS p ON {_on('n', 'p', on)}")
 
 
-def merge_rows_sql(spec: SilverSpec, day: str, valid: str, released: str, keep: str, other: str) -> str:
-    """Rows to rank per key: the batch's valid rows, released rows (`_partition` = their quarantine partition),
-    partition D's rows from other batches, and the key/version projection of the other partitions ("old")."""
-    columns = silver_columns(spec)
-    listed = ", ".join(columns)
-    projected = {*spec.primary_key, VERSION, "_ingestion_date", "_record_hash"}
-    types = dict(silver_types(spec))
-    old = ", ".join(c if c in projected else f"CAST(NULL AS {sql_type(types[c])}) AS {c}" for c in columns)
-    return " UNION ALL ".join([
-        f"SELECT {listed}, 'batch' AS {ORIGIN}, {literal(day)} AS {PARTITION} FROM {valid}",
-        f"SELECT {listed}, 'released' AS {ORIGIN}, {PARTITION} FROM {released}",
-        f"SELECT {listed}, 'keep' AS {ORIGIN}, {literal(day)} AS {PARTITION} FROM {keep}",
-        f"SELECT {old}, 'old' AS {ORIGIN}, {PARTITION} FROM {other}",
-    ])
-
-
-def rank_sql(spec: SilverSpec, rows: str) -> str:
-    """`rows` plus `_winner`: per primary key the greatest (_updated_at, _ingestion_date, _record_hash), then
-    origin order, then the greatest partition."""
-    origin_rank = "CASE " + " ".join(f"WHEN {ORIGIN} = {literal(o)} THEN {i}" for i, o in enumerate(ORIGINS)) + " END"
-    order = (f"{VERSION} DESC NULLS LAST, _ingestion_date DESC NULLS LAST, _record_hash DESC NULLS LAST, "
-             f"{origin_rank}, {PARTITION} DESC NULLS LAST")
-    return (f"SELECT *, row_number() OVER (PARTITION BY {', '.join(spec.primary_key)} ORDER BY {order}) = 1 "
-            f"AS {WINNER} FROM {rows}")
-
-
-def quarantine_sql(spec: SilverSpec, batch: str) -> str:
-    """Rejected and held batch rows in the quarantine shape (no `_run_id` yet): raw values as delivered, `_rules`,
-    `_status`, `_source_ref`, `_record_hash`; the day is the partition's."""
+def quarantine_sql(spec: SilverSpec, rows: str) -> str:
+    """Rejected and held rows of `rows` in the quarantine shape (no `_run_id` yet) with their `_batch`: raw values
+    as delivered, `_rules`, `_status`, `_source_ref`, `_record_hash`; the day is the partition's."""
     raw = ", ".join(f"{RAW}{c} AS {c}" for c in (*raw_columns(spec), CORRUPT))
-    return (f"SELECT {raw}, {RULES_COL}, {STATUS}, _source_ref, _record_hash FROM {batch} "
+    return (f"SELECT {raw}, {RULES_COL}, {STATUS}, _source_ref, _record_hash, {BATCH} FROM {rows} "
             f"WHERE {STATUS} IN ('rejected', 'held')")
 
 
