@@ -1,16 +1,18 @@
-"""DuckDB SQL floor: the same bronze → silver → gold transformations as plain DuckDB SQL over the same bronze files.
+"""DuckDB SQL floor: the same sources → bronze → silver → gold work as plain DuckDB SQL, in one pass over all days.
 
-It standardizes with the rules declared in `glue_scripts/common/specs.py` (same regexes and date formats as
-`silver_standardize`), drops exact duplicates per batch by `_record_hash`, quarantines rule breakers, holds rows
-whose foreign keys do not resolve, keeps the latest valid version per key by (`_updated_at`, `_ingestion_date`,
-`_record_hash`), builds the six gold marts, and writes the same Parquet layout with the same codec. It computes
-the final state of all days in one pass, the cheapest way to the same tables, so it is a floor for the pipeline.
+Its bronze part (`bronze_floor.py`) reads the simulated sources the cheapest way into the pipeline's bronze layout.
+Its silver part reads that bronze and standardizes with the rules declared in `glue_scripts/common/specs.py` (same
+regexes and date formats as `silver_standardize`), drops exact duplicates per batch by `_record_hash`, quarantines
+rule breakers, holds rows whose foreign keys do not resolve and keeps the latest valid version per key by
+(`_updated_at`, `_ingestion_date`, `_record_hash`); its gold part builds the six marts. Everything is written as
+Parquet in the same layout with the same codec. It computes the final state of all days in one pass, the cheapest
+way to the same tables, so it is a floor for the pipeline, not a second copy of it.
 """
 
 from __future__ import annotations
 
 import shutil
-import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,10 @@ from glue_scripts.transforms.silver_standardize import (
     LINEAGE, SILVER_METADATA, VERSION_FORMAT, is_numeric, number_regex, pattern_regex, raw_columns,
 )
 from glue_scripts.transforms.silver_web import BOT_REGEX, LOG_RAW, TS_REGEX, WEB_COLUMNS
+from lakehouse.bench.bronze_floor import CODEC, BronzeFloor
+from lakehouse.bench.costs import FloorCost, measured
 from lakehouse.bench.floor_marts import MART_SQL
 
-CODEC = "zstd"
 STRFTIME = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
 WEB_BRONZE = "logs__web_access"
 
@@ -100,7 +103,7 @@ def _fk_ok(spec: SilverSpec) -> str:
 
 
 class DuckDBFloor:
-    """Runs the floor over the given bronze days into `out/<layer>/<table>` and times silver and gold."""
+    """Runs the floor's silver and gold over the given days of `bronze_root` into `out/<layer>/<table>`."""
 
     def __init__(self, bronze_root: Path, days: list[str], out: Path, threads: int, memory_limit: str = "4GB") -> None:
         self.bronze_root = bronze_root
@@ -190,6 +193,12 @@ class DuckDBFloor:
             FROM events WHERE len(_rules) > 0""")
         self._copy("SELECT * FROM quarantine_web_events", "quarantine", "web_events")
 
+    def silver(self) -> None:
+        """Every silver table and web_events, with their quarantine."""
+        for spec in SILVER_SPECS:
+            self.silver_table(spec)
+        self.web_events()
+
     def gold(self) -> None:
         """Build and write every mart from the floor's silver tables."""
         for mart, sql in MART_SQL.items():
@@ -201,20 +210,29 @@ class DuckDBFloor:
         return {n: int(self.con.execute(f"SELECT count(*) FROM {layer}_{n}").fetchone()[0]) for n in names}
 
 
-def run_duckdb_floor(bronze_root: Path, days: list[str], out: Path, threads: int) -> dict[str, Any]:
-    """Run the floor; return its silver and gold wall and CPU seconds (DuckDB runs in this process) and its row counts."""
-    floor = DuckDBFloor(bronze_root, days, out, threads)
-    started, cpu = time.perf_counter(), time.process_time()
-    for spec in SILVER_SPECS:
-        floor.silver_table(spec)
-    floor.web_events()
-    silver_s, silver_cpu_s = time.perf_counter() - started, time.process_time() - cpu
-    started, cpu = time.perf_counter(), time.process_time()
-    floor.gold()
-    gold_s, gold_cpu_s = time.perf_counter() - started, time.process_time() - cpu
-    result = {"silver_s": silver_s, "gold_s": gold_s, "total_s": silver_s + gold_s, "silver_cpu_s": silver_cpu_s,
-              "gold_cpu_s": gold_cpu_s, "total_cpu_s": silver_cpu_s + gold_cpu_s,
-              "silver_rows": floor.counts("silver"), "quarantine_rows": floor.counts("quarantine")}
+@dataclass(frozen=True)
+class DuckDBFloorResult:
+    """What the DuckDB floor cost per part, and the rows it wrote: bronze per table and day, silver and quarantine
+    per table."""
+
+    cost: FloorCost
+    bronze_rows: dict[str, dict[str, int]]
+    silver_rows: dict[str, int]
+    quarantine_rows: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report's `floors.duckdb` section."""
+        return {**self.cost.as_dict(), "bronze_rows": self.bronze_rows, "silver_rows": self.silver_rows,
+                "quarantine_rows": self.quarantine_rows}
+
+
+def run_duckdb_floor(root: Path, days: list[str], out: Path, threads: int) -> DuckDBFloorResult:
+    """Run the whole floor on the sources under `root` (DuckDB runs in this process, so its threads' CPU counts)."""
+    floor = DuckDBFloor(out / "bronze", days, out, threads)
+    bronze_rows, bronze = measured(lambda: BronzeFloor(root, days, out / "bronze", floor.con).run())
+    _, silver = measured(floor.silver)
+    _, gold = measured(floor.gold)
+    result = DuckDBFloorResult(FloorCost(bronze, silver, gold), bronze_rows, floor.counts("silver"), floor.counts("quarantine"))
     floor.con.close()
     shutil.rmtree(out / "tmp", ignore_errors=True)
     return result

@@ -10,6 +10,7 @@ from typing import Any
 
 import psutil
 
+from lakehouse.bench.costs import FLOOR_PARTS
 from lakehouse.bench.query_timing import markdown_line
 
 PACKAGES: tuple[str, ...] = ("pyspark", "dagster", "dagster-pyspark", "duckdb", "pyarrow", "fakesnow", "psutil", "tpchgen-cli")
@@ -62,11 +63,6 @@ def contention(load: dict[str, float], cores: int) -> dict[str, Any]:
             "contended": others > CONTENTION_MARGIN}
 
 
-def ratio(value: float, floor: float) -> float | None:
-    """value / floor, or None without a floor."""
-    return round(value / floor, 2) if floor > 0 else None
-
-
 def _size(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if abs(n) < 1024 or unit == "GiB":
@@ -83,6 +79,12 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def _parts(floor: dict[str, Any]) -> str:
+    """`b + s + g = total` in wall seconds, each part's CPU seconds in brackets."""
+    parts = " + ".join(f"{floor[f'{p}_s']:.2f} ({floor[f'{p}_cpu_s']:.2f})" for p in FLOOR_PARTS)
+    return f"{parts} = {floor['total_s']:.2f} ({floor['total_cpu_s']:.2f})"
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -103,8 +105,8 @@ def markdown(report: dict[str, Any]) -> str:
            f"{load['other_load']} cores busy)." if load["contended"] else "no contention from other processes."),
         f"Peak resident memory of the process tree: {_size(report['peak_rss_bytes'])}.",
         "",
-        "Ratios are the stage's wall (CPU) seconds over the floor's: silver and gold against the floors' silver and gold "
-        "parts, every other row against the whole floor.",
+        "Ratios are the stage's wall (CPU) seconds over the floor's: bronze, silver and gold against the floors' own part "
+        "of that stage, every other row against the whole floor (bronze + silver + gold).",
         "",
         "| stage | wall s | CPU s | rows in | rows out | rows/s | bytes written | peak RSS | × DuckDB floor | × I/O floor "
         "| × DuckDB floor (CPU) | × I/O floor (CPU) |",
@@ -116,14 +118,13 @@ def markdown(report: dict[str, Any]) -> str:
             _cell(stage["rows_per_s"]), _size(stage["bytes_written"]), _size(stage["peak_rss_bytes"]),
             _cell(stage["ratio_duckdb"]), _cell(stage["ratio_io"]), _cell(stage["ratio_duckdb_cpu"]), _cell(stage["ratio_io_cpu"]),
         ]) + " |")
-    duck, io = report["floors"]["duckdb"], report["floors"]["io"]
+    duck, io, agree = report["floors"]["duckdb"], report["floors"]["io"], report["correctness"]
     inc, eng = report["incremental"], report["engine_overhead"]
     lines += [
         "",
-        f"Floors (silver + gold = total, wall seconds, CPU seconds in brackets): DuckDB SQL {duck['silver_s']:.2f} + "
-        f"{duck['gold_s']:.2f} = {duck['total_s']:.2f} ({duck['total_cpu_s']:.2f}); I/O (pyarrow, {io['codec']}) "
-        f"{io['silver_s']:.2f} + {io['gold_s']:.2f} = {io['total_s']:.2f} ({io['total_cpu_s']:.2f}). "
-        f"Floor silver rows equal the pipeline's: {report['correctness']['silver_rows_equal']}.",
+        f"Floors (bronze + silver + gold = total, wall seconds, CPU seconds in brackets): DuckDB SQL {_parts(duck)}; "
+        f"I/O (pyarrow, {io['codec']}) {_parts(io)}. Floor bronze rows equal the pipeline's per table and day: "
+        f"{agree['bronze_equal']}; floor silver rows equal the pipeline's: {agree['silver_rows_equal']}.",
         "",
         f"Incremental cost (silver + gold): first day {inc['first_day_s']:.2f} s ({inc['first_day_bronze_rows']:,} bronze rows), "
         f"day {inc['history_days'] + 1} after {inc['history_days']} days of history {inc['extra_day_s']:.2f} s "

@@ -9,50 +9,37 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from rich.console import Console
 
-from glue_scripts.common.specs import SILVER_SPECS
-from lakehouse.bench.duckdb_floor import CODEC, run_duckdb_floor
+from lakehouse.bench.agreement import Agreement, bronze_differences, bronze_rows, silver_rows
+from lakehouse.bench.costs import Cost, FloorCost, Ratios, ratio
+from lakehouse.bench.duckdb_floor import run_duckdb_floor
 from lakehouse.bench.engine import measure_in_subprocess
 from lakehouse.bench.io_floor import run_io_floor
 from lakehouse.bench.query_timing import QueryTimingError, time_select_1
-from lakehouse.bench.report import contention, machine, markdown, ratio, versions
+from lakehouse.bench.report import contention, machine, markdown, versions
 from lakehouse.bench.stages import (
-    PipelineBench, StageStats, bronze_rows, layer_stats, overhead_stats, run_simulate, silver_gold_seconds,
+    PipelineBench, StageStats, bronze_rows_written, layer_stats, overhead_stats, run_simulate, silver_gold_seconds,
 )
 from lakehouse.bench.timing import Span, TreeSampler
 
 # Everything a run leaves under the root; the bench starts from none of it.
 ROOT_FOLDERS: tuple[str, ...] = ("sources", "landing", "bronze", "silver", "gold", "quarantine", "catalog", "snowflake",
                                  "dagster", "metrics", "bench")
-SILVER_TABLES: tuple[str, ...] = (*(s.name for s in SILVER_SPECS), "web_events")
 
 
 class BenchError(RuntimeError):
     """The pipeline failed, or a floor disagrees with it, so the figures would not be comparable."""
 
 
-def silver_counts(root: Path) -> dict[str, int]:
-    """Rows per table in the pipeline's silver layer."""
-    con = duckdb.connect()
-    counts = {}
-    for table in SILVER_TABLES:
-        glob = f"{root / 'silver' / table}/ingestion_date=*/*.parquet"
-        counts[table] = int(con.execute(f"SELECT count(*) FROM read_parquet('{glob}', union_by_name = true)").fetchone()[0])
-    con.close()
-    return counts
-
-
-def _with_ratios(stats: StageStats, duck: dict[str, Any], io: dict[str, Any], part: str) -> dict[str, Any]:
-    """The stage's stats with its wall and CPU ratios to the floors' `part` (silver, gold or total)."""
-    return {**stats.as_dict(), "ratio_duckdb": ratio(stats.wall_s, duck[f"{part}_s"]), "ratio_io": ratio(stats.wall_s, io[f"{part}_s"]),
-            "ratio_duckdb_cpu": ratio(stats.cpu_s, duck[f"{part}_cpu_s"]), "ratio_io_cpu": ratio(stats.cpu_s, io[f"{part}_cpu_s"])}
+def _with_ratios(stats: StageStats, duck: FloorCost, io: FloorCost) -> dict[str, Any]:
+    """The stage's stats with its wall and CPU ratios to the floors' part for it (its own, else their total)."""
+    return {**stats.as_dict(), **Ratios.of(stats.stage, Cost(stats.wall_s, stats.cpu_s), duck, io).as_dict()}
 
 
 def run_bench(root: Path, sf: float, days: int, seed: int, engine: str, command: str, console: Console) -> dict[str, Any]:
-    """Measure every stage of N days on `engine`, the floors over the same bronze, one more day, and the engine's
-    fixed cost."""
+    """Measure every stage of N days on `engine`, the floors doing the same work from the same sources, one more day,
+    and the engine's fixed cost."""
     os.environ["LAKEHOUSE_ENGINE"] = engine  # read by the code location the runs are launched in
     for folder in ROOT_FOLDERS:
         shutil.rmtree(root / folder, ignore_errors=True)
@@ -71,11 +58,13 @@ def run_bench(root: Path, sf: float, days: int, seed: int, engine: str, command:
         runs = list(pipeline.day_runs)
         layers = layer_stats(runs, sampler)
         overhead = overhead_stats(runs, span, hook_s, layers, sampler)
-        pipeline_silver = silver_counts(root)
-        console.print("bench: DuckDB SQL floor")
-        duck = run_duckdb_floor(root / "bronze", history, work / "duckdb_floor", threads=os.cpu_count() or 1)
+        console.print("bench: DuckDB SQL floor, sources → bronze → silver → gold")
+        duck = run_duckdb_floor(root, history, work / "duckdb_floor", threads=os.cpu_count() or 1)
+        agreement = Agreement(bronze_rows(root / "bronze", history), duck.bronze_rows,
+                              bronze_differences(root / "bronze", work / "duckdb_floor" / "bronze", history, work / "compare"),
+                              silver_rows(root), duck.silver_rows)
         console.print("bench: I/O floor")
-        io = {**run_io_floor(root, history, work / "io_floor"), "codec": CODEC}
+        io = run_io_floor(root, history, work / "io_floor")
         console.print(f"bench: one more day, {extra_day}, after {days} days of history")
         extra_summary, _, _ = pipeline.run([extra_day])
         if not extra_summary.ok:
@@ -91,17 +80,17 @@ def run_bench(root: Path, sf: float, days: int, seed: int, engine: str, command:
         whole.close()
         load = contention(sampler.load(whole.start, whole.end), os.cpu_count() or 1)
         peak = sampler.peak_rss()
-    if pipeline_silver != duck["silver_rows"]:
-        raise BenchError(f"the DuckDB floor's silver rows {duck['silver_rows']} differ from the pipeline's {pipeline_silver}")
+    if agreement.problems():
+        raise BenchError("the DuckDB floor disagrees with the pipeline: " + "; ".join(agreement.problems()))
     stage_list = [simulate_stats, *layers.values(), overhead]
     total = StageStats("pipeline (bronze → snowflake)", wall_s=span.seconds - hook_s,
                        cpu_s=sum(s.cpu_s for s in (*layers.values(), overhead)),
                        rows_in=layers["bronze"].rows_in, rows_out=layers["snowflake"].rows_out,
                        bytes_written=sum(s.bytes_written for s in layers.values()),
                        peak_rss_bytes=sampler.peak_rss(span.start, span.end), steps=sum(s.steps for s in layers.values()))
-    stages = [_with_ratios(stats, duck, io, stats.stage if stats.stage in ("silver", "gold") else "total") for stats in stage_list]
+    stages = [_with_ratios(stats, duck.cost, io.cost) for stats in stage_list]
     first, first_s, extra_s = runs[0], silver_gold_seconds(runs[0]), silver_gold_seconds(extra)
-    first_rows, extra_rows = bronze_rows(first), bronze_rows(extra)
+    first_rows, extra_rows = bronze_rows_written(first), bronze_rows_written(extra)
     per_row = (extra_s / extra_rows) / (first_s / first_rows) if first_rows and extra_rows and first_s else None
     return {
         "command": command,
@@ -111,10 +100,9 @@ def run_bench(root: Path, sf: float, days: int, seed: int, engine: str, command:
         "load": load,
         "peak_rss_bytes": peak,
         "stages": stages,
-        "pipeline_total": _with_ratios(total, duck, io, "total"),
-        "floors": {"duckdb": duck, "io": io},
-        "correctness": {"silver_rows_pipeline": pipeline_silver, "silver_rows_floor": duck["silver_rows"],
-                        "silver_rows_equal": pipeline_silver == duck["silver_rows"]},
+        "pipeline_total": _with_ratios(total, duck.cost, io.cost),
+        "floors": {"duckdb": duck.as_dict(), "io": io.as_dict()},
+        "correctness": agreement.as_dict(),
         "incremental": {"history_days": days, "first_day": first.day, "first_day_s": first_s, "first_day_bronze_rows": first_rows,
                         "extra_day": extra.day, "extra_day_s": extra_s, "extra_day_bronze_rows": extra_rows,
                         "ratio": ratio(extra_s, first_s), "ratio_per_row": round(per_row, 2) if per_row is not None else None},

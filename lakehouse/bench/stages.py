@@ -225,6 +225,6 @@ def silver_gold_seconds(run: DayRun) -> float:
     return sum(s.end - s.start for s in run.steps if s.layer in ("silver", "gold"))
 
 
-def bronze_rows(run: DayRun) -> int:
+def bronze_rows_written(run: DayRun) -> int:
     """Rows the day's bronze steps wrote."""
     return sum(int(s.metadata.get("dagster/row_count", 0)) for s in run.steps if s.layer == "bronze")

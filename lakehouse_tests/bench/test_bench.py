@@ -1,4 +1,5 @@
-"""Smoke test of `lakehouse bench` at SF 0.01: one day and its incremental day write a complete report."""
+"""Smoke test of `lakehouse bench` at SF 0.01: one day and its incremental day write a complete report, and the DuckDB
+floor's bronze holds the pipeline's bronze rows."""
 
 import json
 import os
@@ -6,14 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
+
+from glue_scripts.common.specs import BRONZE_SPECS
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 LAKEHOUSE = str(Path(sys.executable).with_name("lakehouse"))
 STAGES = ["simulate", "bronze", "silver", "gold", "snowflake", "dagster overhead"]
 STAGE_FIELDS = {"stage", "wall_s", "cpu_s", "rows_in", "rows_out", "rows_per_s", "bytes_written", "peak_rss_bytes",
-                "ratio_duckdb", "ratio_io", "ratio_duckdb_cpu", "ratio_io_cpu"}
+                "floor_part", "ratio_duckdb", "ratio_io", "ratio_duckdb_cpu", "ratio_io_cpu"}
+PARTS = ("bronze", "silver", "gold")
+RUN_COLUMNS = {"_ingested_at", "_run_id"}
 
 
 @pytest.fixture(scope="module")
@@ -49,20 +55,54 @@ def test_every_stage_is_measured(bench) -> None:
     for layer in ("simulate", "bronze", "silver", "gold", "snowflake"):
         assert by_name[layer]["rows_in"] > 0 and by_name[layer]["rows_out"] > 0 and by_name[layer]["bytes_written"] > 0
         assert by_name[layer]["rows_per_s"] > 0
-    for layer in ("silver", "gold"):
+    duck, io = report["floors"]["duckdb"], report["floors"]["io"]
+    for stage in [*report["stages"], report["pipeline_total"]]:
+        part = stage["stage"] if stage["stage"] in PARTS else "total"
+        assert stage["floor_part"] == part, stage
+        assert stage["ratio_duckdb"] == round(stage["wall_s"] / duck[f"{part}_s"], 2)
+        assert stage["ratio_io_cpu"] == round(stage["cpu_s"] / io[f"{part}_cpu_s"], 2)
+    for layer in PARTS:
         assert by_name[layer]["ratio_duckdb"] > 0 and by_name[layer]["ratio_io"] > 0
     assert report["pipeline_total"]["ratio_duckdb"] > 0 and report["pipeline_total"]["ratio_io"] > 0
 
 
-def test_floors_are_measured_and_agree_with_the_pipeline(bench) -> None:
+def test_floors_are_measured_per_part_and_agree_with_the_pipeline(bench) -> None:
     report, _, _ = bench
     duck, io = report["floors"]["duckdb"], report["floors"]["io"]
-    assert duck["silver_s"] > 0 and duck["gold_s"] > 0 and io["silver_s"] > 0 and io["gold_s"] > 0
-    assert duck["total_cpu_s"] > 0 and io["total_cpu_s"] > 0
-    assert io["codec"] == "zstd" and io["bronze_bytes_read"] > 0 and io["gold_bytes_written"] > 0
-    assert report["correctness"]["silver_rows_equal"]
-    assert report["correctness"]["silver_rows_floor"] == report["correctness"]["silver_rows_pipeline"]
-    assert report["correctness"]["silver_rows_pipeline"]["lineitem"] > 0
+    for floor in (duck, io):
+        for unit in ("s", "cpu_s"):
+            assert all(floor[f"{part}_{unit}"] > 0 for part in PARTS), floor
+            assert floor[f"total_{unit}"] == pytest.approx(sum(floor[f"{part}_{unit}"] for part in PARTS))
+    assert io["codec"] == "zstd"
+    for step in ("read_sources", "write_bronze", "read_bronze", "write_silver", "read_silver", "write_gold"):
+        assert io[f"{step}_bytes"] > 0, step
+    correctness = report["correctness"]
+    assert correctness["bronze_equal"] and correctness["silver_rows_equal"]
+    assert correctness["bronze_rows_floor"] == correctness["bronze_rows_pipeline"]
+    assert set(correctness["bronze_rows_pipeline"]) == {s.name for s in BRONZE_SPECS}
+    assert all(days[report["parameters"]["history_days"][0]] > 0 for days in correctness["bronze_rows_pipeline"].values())
+    assert all(n == 0 for days in correctness["bronze_rows_differing"].values() for n in days.values())
+    assert correctness["silver_rows_floor"] == correctness["silver_rows_pipeline"]
+    assert correctness["silver_rows_pipeline"]["lineitem"] > 0
+
+
+def test_floor_bronze_holds_the_pipelines_rows(bench) -> None:
+    """Every bronze table and day: the same columns and types, and EXCEPT ALL both ways over all but the run's own
+    columns is empty; the floor wrote its own files (its run id), it did not copy the pipeline's."""
+    report, _, _ = bench
+    lake = Path(report["parameters"]["root"])
+    con = duckdb.connect()
+    for spec in BRONZE_SPECS:
+        for day in report["parameters"]["history_days"]:
+            pipeline = f"read_parquet('{lake / 'bronze' / spec.name}/ingestion_date={day}/*.parquet')"
+            floor = f"read_parquet('{lake / 'bench' / 'duckdb_floor' / 'bronze' / spec.name}/ingestion_date={day}/*.parquet')"
+            columns = con.execute(f"DESCRIBE SELECT * FROM {pipeline}").fetchall()
+            assert con.execute(f"DESCRIBE SELECT * FROM {floor}").fetchall() == columns, (spec.name, day)
+            picks = ", ".join(f'"{c[0]}"' for c in columns if c[0] not in RUN_COLUMNS)
+            for a, b in ((pipeline, floor), (floor, pipeline)):
+                extra = con.execute(f"SELECT count(*) FROM (SELECT {picks} FROM {a} EXCEPT ALL SELECT {picks} FROM {b})").fetchall()
+                assert extra == [(0,)], (spec.name, day, a)
+            assert con.execute(f"SELECT DISTINCT _run_id FROM {floor}").fetchall() == [("duckdb-floor",)]
 
 
 def test_incremental_and_engine_overhead(bench) -> None:
@@ -85,6 +125,8 @@ def test_markdown_holds_the_table(bench) -> None:
     for stage in STAGES:
         assert f"| {stage} |" in markdown
     assert report["machine"]["cpu_model"] in markdown and "Incremental cost" in markdown and "Engine overhead" in markdown
+    assert "Floors (bronze + silver + gold = total" in markdown
+    assert "Floor bronze rows equal the pipeline's per table and day: True" in markdown
     assert '`lakehouse query "SELECT 1"` (a fresh process, warm): median' in markdown
     assert "lakehouse bench --sf 0.01 --days 1" in markdown
     assert markdown in done.stdout
