@@ -8,10 +8,13 @@ mistyped field is a `ReportError` naming the job and the field's place in the re
 from __future__ import annotations
 
 import json
-import types
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields, is_dataclass
-from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Union
+
+from glue_scripts.common.strict import ShapeError, decode
+
+ReportError = ShapeError  # a job report that does not have the shape of its dataclass
 
 REPORT_KEY = "report"  # the one Pipes metadata entry a job reports: its report as JSON
 Schema = tuple[tuple[str, str], ...]  # (column name, Spark type) pairs, as Spark reports them reading the data back
@@ -25,10 +28,6 @@ def as_schema(pairs: Iterable[Sequence[str]]) -> Schema:
 def plain(part: Any) -> Any:
     """A report or a part of one as plain JSON values (objects, lists), as Dagster's JSON metadata shows it."""
     return json.loads(json.dumps(asdict(part)))
-
-
-class ReportError(ValueError):
-    """A job report that does not have the shape of its dataclass."""
 
 
 @dataclass(frozen=True)
@@ -199,7 +198,7 @@ class _Report:
         name = job if isinstance(job, str) and job else cls.__name__
         if isinstance(job, str) and job not in cls.JOBS:
             raise ReportError(f"{name} report: field job is {job!r}, expected one of {list(cls.JOBS)}")
-        report = _decode(cls, data, name, "report")
+        report = decode(cls, data, f"{name} report", "report")
         if not report.days:
             raise ReportError(f"{name} report: field days is empty")
         return report
@@ -268,48 +267,3 @@ def parse_report(job: str, text: str | dict[str, Any]) -> JobReport:
     if report.job != job:
         raise ReportError(f"{job} report: field job is {report.job!r}")
     return report  # type: ignore[no-any-return]
-
-
-def _decode(kind: Any, value: Any, job: str, where: str) -> Any:
-    """`value` (parsed JSON) as `kind`: dataclasses field by field, containers element by element."""
-    origin, args = get_origin(kind), get_args(kind)
-    if is_dataclass(kind):
-        if not isinstance(value, dict):
-            raise ReportError(f"{job} report: {where} is {type(value).__name__}, expected an object")
-        hints = get_type_hints(kind)
-        names = [f.name for f in fields(kind)]
-        unknown, missing = sorted(set(value) - set(names)), [n for n in names if n not in value]
-        if unknown:
-            raise ReportError(f"{job} report: unknown field {where}.{unknown[0]}")
-        if missing:
-            raise ReportError(f"{job} report: missing field {where}.{missing[0]}")
-        return kind(**{n: _decode(hints[n], value[n], job, f"{where}.{n}") for n in names})
-    if origin in (Union, types.UnionType):
-        options = [a for a in args if a is not type(None)]
-        if value is None and len(options) < len(args):
-            return None
-        if len(options) == 1:  # an optional part: its own error names the field that is wrong
-            return _decode(options[0], value, job, where)
-        for option in options:
-            try:
-                return _decode(option, value, job, where)
-            except ReportError:
-                continue
-        raise ReportError(f"{job} report: {where} is {value!r}, expected {kind}")
-    if origin is dict:
-        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-            raise ReportError(f"{job} report: {where} is {type(value).__name__}, expected an object")
-        return {k: _decode(args[1], v, job, f"{where}[{k!r}]") for k, v in value.items()}
-    if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise ReportError(f"{job} report: {where} is {type(value).__name__}, expected a list")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v, job, f"{where}[{i}]") for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise ReportError(f"{job} report: {where} has {len(value)} items, expected {len(args)}")
-        return tuple(_decode(a, v, job, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
-    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if kind in (int, str, bool) and isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
-        return value
-    raise ReportError(f"{job} report: {where} is {value!r}, expected {getattr(kind, '__name__', kind)}")
