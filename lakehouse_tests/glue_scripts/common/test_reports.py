@@ -16,8 +16,10 @@ from glue_scripts.common.reports import (
 D1, D2 = "2024-01-01", "2024-01-02"
 
 
-def bronze_day(rows: int, landing: LandingCounts | None = None, accounting: SourceAccounting | None = None) -> BronzeDay:
-    return BronzeDay(rows=rows, bytes=10 * rows, files=1, path=f"/b/files__region/ingestion_date={D1}", source_rows=rows,
+def bronze_day(rows: int, landing: LandingCounts | None = None,
+               accounting: SourceAccounting | None = None) -> BronzeDay:
+    return BronzeDay(rows=rows, bytes=10 * rows, files=1, path=f"/b/files__region/ingestion_date={D1}",
+                     source_rows=rows,
                      source_ref="2 file(s)", schema=(("r_regionkey", "string"), ("_ingested_at", "timestamp")),
                      corrupt_files=(FileNote("/l/bad.csv", "unreadable gzip"),), landing=landing, accounting=accounting)
 
@@ -34,7 +36,8 @@ SILVER = SilverReport(
     job="silver_build", table="nation", path="/s/nation", quarantine_path="/q/nation",
     quality=SilverQuality(rows=4, null_keys=0, duplicate_keys=0, orphans={"n_regionkey -> region": 0}, violations={}),
     days={D1: SilverDay(bronze_rows=4, contributing=2, exact_duplicates=0, superseded=0, quarantined=2,
-                        quarantined_by_rule={"unknown_foreign_key": 2}, held=2, released=0, replaced=0, rows=2, bytes=99,
+                        quarantined_by_rule={"unknown_foreign_key": 2}, held=2, released=0, replaced=0, rows=2,
+                        bytes=99,
                         partitions_rewritten=(D1,), quarantine_partitions_rewritten=(D1,),
                         schema=(("n_nationkey", "bigint"),), reconciliation=Reconciliation(4, 4, 0, True))})
 GOLD = GoldReport(job="gold_build", mart="pricing_summary", engine="duckdb", run_id="r1", days={D2: MartBuild(
@@ -68,7 +71,8 @@ def edited(report: Any, edit: Any) -> str:
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda d: d["days"][D1].update(rowz=1), r"bronze_ingest_files report: unknown field report\.days\['2024-01-01'\]\.rowz"),
+    (lambda d: d["days"][D1].update(rowz=1),
+     r"bronze_ingest_files report: unknown field report\.days\['2024-01-01'\]\.rowz"),
     (lambda d: d["days"][D2].pop("source_ref"), r"missing field report\.days\['2024-01-02'\]\.source_ref"),
     (lambda d: d["days"][D1]["landing"].pop("parse_failures"), r"missing field .*\.landing\.parse_failures"),
     (lambda d: d["days"][D1].update(rows="4"), r"report\.days\['2024-01-01'\]\.rows is '4', expected int"),
@@ -93,5 +97,6 @@ def test_a_report_of_another_job_or_kind_is_refused() -> None:
 
 def test_for_days_names_the_days_the_job_did_not_report() -> None:
     assert list(BRONZE.for_days([D2, D1])) == [D2, D1]
-    with pytest.raises(ReportError, match=r"bronze_ingest_db report: no result for ingestion date\(s\) \['2024-01-02'\]"):
+    missing = r"bronze_ingest_db report: no result for ingestion date\(s\) \['2024-01-02'\]"
+    with pytest.raises(ReportError, match=missing):
         DB.for_days([D1, D2])
