@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import require
+from glue_scripts.common.fs import join
+from glue_scripts.common.reports import BronzeDay, BronzeReport, FileNote, LandingCounts, SourceAccounting, as_schema
 from glue_scripts.common.specs import BRONZE_BY_NAME, BronzeSpec
 from glue_scripts.transforms.bronze import window
 
@@ -47,3 +51,20 @@ def bronze_args(args: dict[str, str], job: str) -> BronzeArgs:
         raise ValueError(f"{job} does not ingest table {table!r}; expected one of {known}")
     window(day)
     return BronzeArgs(spec, day, bronze, quarantine, run_id)
+
+
+def bronze_day(stats: dict[str, Any], source_rows: int, source_ref: str, schema: list[list[str]],
+               corrupt: Iterable[dict[str, str]] = (), landing: LandingCounts | None = None,
+               accounting: SourceAccounting | None = None) -> BronzeDay:
+    """The report of one written partition from the write path's stats (rows, bytes, files, path)."""
+    return BronzeDay(rows=int(stats["rows"]), bytes=int(stats["bytes"]), files=int(stats["files"]),
+                     path=str(stats["path"]), source_rows=source_rows, source_ref=source_ref, schema=as_schema(schema),
+                     corrupt_files=tuple(FileNote(str(c["path"]), str(c["reason"])) for c in corrupt),
+                     landing=landing, accounting=accounting)
+
+
+def bronze_report(args: dict[str, str], job: str, ingest: Callable[[BronzeArgs], BronzeDay]) -> BronzeReport:
+    """Run `ingest` for each day of the run (`--ingestion_date` through `--ingestion_date_end`), in order."""
+    first = bronze_args(args, job)
+    days = over_days(args, lambda day: ingest(bronze_args(day, job)))
+    return BronzeReport(job=job, table=first.spec.name, path=join(first.bronze_path, first.spec.name), days=days)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import TypeVar
 
+D = TypeVar("D")
 END_ARG = "ingestion_date_end"
 
 
@@ -24,12 +25,8 @@ def ingestion_days(args: dict[str, str]) -> list[str]:
     return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
-def over_days(args: dict[str, str], run_day: Callable[[dict[str, str]], dict[str, Any]]) -> dict[str, Any]:
-    """Run `run_day` for each day in order; without `--ingestion_date_end` its one result is returned as is,
-    with it the results come back by day under `days`."""
-    days = ingestion_days(args)
-    if not args.get(END_ARG):
-        return run_day(args)
+def over_days(args: dict[str, str], run_day: Callable[[dict[str, str]], D]) -> dict[str, D]:
+    """Run `run_day` for each day in order, each with one-day arguments; the results by day (one day is a range
+    of one)."""
     one_day = {k: v for k, v in args.items() if k != END_ARG}
-    return {"ingestion_date": days[0], END_ARG: days[-1],
-            "days": {day: run_day({**one_day, "ingestion_date": day}) for day in days}}
+    return {day: run_day({**one_day, "ingestion_date": day}) for day in ingestion_days(args)}

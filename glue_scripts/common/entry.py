@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import asdict
 
 from pyspark.sql import SparkSession
 
 from glue_scripts.common.locks import run_exclusive
-from glue_scripts.common.redact import redact, redact_value
+from glue_scripts.common.redact import redact_value
+from glue_scripts.common.reports import REPORT_KEY, JobReport
 from glue_scripts.common.session import LazySpark
 
-JobFn = Callable[[SparkSession, dict[str, str]], dict[str, Any]]
+JobFn = Callable[[SparkSession, dict[str, str]], JobReport]
 PIPES_ARGS = ("dagster-pipes-context", "dagster-pipes-messages")
 
 
@@ -48,14 +49,14 @@ def require(args: dict[str, str], *names: str) -> list[str]:
     return [args[n] for n in names]
 
 
-def main(run: JobFn, argv: Sequence[str] | None = None) -> dict[str, Any]:
+def main(run: JobFn, argv: Sequence[str] | None = None) -> JobReport:
     """Run a job as Glue does, holding the writer leases of what it writes (glue_scripts/common/locks.py);
-    with Pipes arguments present, report its metadata to Dagster."""
+    with Pipes arguments present, report its report to Dagster."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     spark = LazySpark()
     if not any(name in args for name in PIPES_ARGS):
         result = run_exclusive(run, spark, args)
-        print(redact(json.dumps(result, default=str)))
+        print(redacted_json(result))
         return result
     import boto3
     from dagster_pipes import PipesCliArgsParamsLoader, PipesS3ContextLoader, open_dagster_pipes
@@ -65,11 +66,10 @@ def main(run: JobFn, argv: Sequence[str] | None = None) -> dict[str, Any]:
         context_loader=PipesS3ContextLoader(client=boto3.client("s3")),
     ) as pipes:
         result = run_exclusive(run, spark, args)
-        pipes.report_asset_materialization(metadata=_pipes_metadata(result))
+        pipes.report_asset_materialization(metadata={REPORT_KEY: redacted_json(result)})
     return result
 
 
-def _pipes_metadata(result: dict[str, Any]) -> dict[str, Any]:
-    """The job's result as Pipes metadata: scalars as they are, the rest as JSON, every string redacted."""
-    return {k: v if isinstance(v, (int, float, bool)) else redact(v if isinstance(v, str) else json.dumps(redact_value(v), default=str))
-            for k, v in result.items()}
+def redacted_json(report: JobReport) -> str:
+    """The report as JSON with every string redacted (a source reference may carry a URL with credentials)."""
+    return json.dumps(redact_value(asdict(report)))

@@ -10,15 +10,16 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from glue_scripts.common import bronze_arrow
-from glue_scripts.common.bronze_job import BronzeArgs, landing_ref
+from glue_scripts.common.bronze_job import BronzeArgs, bronze_day, landing_ref
 from glue_scripts.common.fs import join
 from glue_scripts.common.landing import LandingFile, Quarantine, list_files, open_file
 from glue_scripts.common.records import (
     CORRUPT, DEFECTS, MAX_RECORD_BYTES, FileError, Parsed, parse_csv, parse_jsonl, parse_log,
 )
+from glue_scripts.common.reports import BronzeDay, FileNote, LandingCounts, MissingColumns, RejectedRecord
 
 LISTED_REJECTS = 100  # rejected records named in the result; the counts are always exact
 
@@ -47,8 +48,8 @@ def read_one(file: LandingFile, parse: Parser, gzipped: bool) -> Parsed | str:
         return f"unreadable file: {exc}"
 
 
-def ingest(job: BronzeArgs, landing_path: str, limit: int = MAX_RECORD_BYTES) -> dict[str, Any]:
-    """List, parse, quarantine, stamp and write one partition; return the job's JSON-serializable result."""
+def ingest(job: BronzeArgs, landing_path: str, limit: int = MAX_RECORD_BYTES) -> BronzeDay:
+    """List, parse, quarantine, stamp and write one partition; return its report."""
     spec = job.spec
     folder = join(landing_path, spec.source, spec.entity, job.partition)
     suffixes, parse, internal, gzipped = _parser(job, limit)
@@ -72,23 +73,19 @@ def ingest(job: BronzeArgs, landing_path: str, limit: int = MAX_RECORD_BYTES) ->
                                       source_system=spec.source, run_id=job.run_id)
     stats = bronze_arrow.write(table, job.bronze_path, spec.name, job.partition)
     quarantine.commit()
-    rejected = [{"path": f.uri, **r} for f, p in kept for r in p.rejected]
-    return {
-        **stats,
-        "table": spec.name,
-        "ingestion_date": job.ingestion_date,
-        "source_rows": len(rows),
-        "source_ref": landing_ref(listing.files, folder, corrupt),
-        "corrupt_files": corrupt,
-        "schema": bronze_arrow.schema_of(table),
-        "files_read": len(kept),
-        "records_read": sum(p.records for _, p in kept),
-        "records_rejected": len(rejected),
-        "rejected_records": rejected[:LISTED_REJECTS],
-        "skipped_names": listing.skipped,
-        "missing_columns": [{"path": f.uri, "columns": list(p.missing)} for f, p in kept if p.missing],
-        **({"parse_failures": sum(1 for r in rows if r.get("_parse_error"))} if spec.fmt == "log" else {}),
-    }
+    rejected = [RejectedRecord(f.uri, int(r["line"]), int(r["bytes"]), str(r["reason"])) for f, p in kept
+                for r in p.rejected]
+    landing = LandingCounts(
+        files_read=len(kept),
+        records_read=sum(p.records for _, p in kept),
+        records_rejected=len(rejected),
+        rejected_records=tuple(rejected[:LISTED_REJECTS]),
+        skipped_names=tuple(FileNote(e["path"], e["reason"]) for e in listing.skipped),
+        missing_columns=tuple(MissingColumns(f.uri, tuple(p.missing)) for f, p in kept if p.missing),
+        parse_failures=sum(1 for r in rows if r.get("_parse_error")),
+    )
+    return bronze_day(stats, len(rows), landing_ref(listing.files, folder, corrupt), bronze_arrow.schema_of(table),
+                      corrupt, landing=landing)
 
 
 def record_limit(args: dict[str, str]) -> int:

@@ -17,6 +17,7 @@ import pyarrow.fs as pafs
 
 from glue_scripts.common import writer
 from glue_scripts.common.fs import filesystem_for, join
+from glue_scripts.common.reports import Reconciliation, SilverDay, SilverQuality, as_schema
 from glue_scripts.common.specs import SILVER_BY_NAME, SilverSpec
 from glue_scripts.engine import Engine
 from glue_scripts.engine.dialect import Columns, literal, typed_select
@@ -25,7 +26,7 @@ from glue_scripts.transforms import silver_quality
 from glue_scripts.transforms import silver_web as web
 from glue_scripts.transforms.silver_merge import (
     BATCH, CANDIDATE, STATUS, affected_keys_sql, batch_sql, in_keys, keep_run_ids_sql, keyed_sql, orphaned_sql,
-    quarantine_sql, rule_counts, settle_sql,
+    quarantine_sql, reconciliation, rule_counts, settle_sql,
 )
 from glue_scripts.transforms.silver_standardize import (
     CORRUPT, LINEAGE, RULES_COL, bronze_inputs, conform_sql, quarantine_types, raw_columns, silver_columns,
@@ -133,8 +134,8 @@ def _rewrite(engine: Engine, table_path: str, columns: Columns, day: str, kept: 
                   columns, table_path, day, order_by)
 
 
-def build_table(engine: Engine, spec: SilverSpec, job: SilverArgs) -> dict[str, Any]:
-    """Merge bronze partition D of `spec` into silver and quarantine; return the run's counts.
+def build_table(engine: Engine, spec: SilverSpec, job: SilverArgs) -> SilverDay:
+    """Merge bronze partition D of `spec` into silver and quarantine; return the day's report.
 
     The keys D touches or used to touch (its candidates, its current and every held row, silver rows whose
     reference was withdrawn, keys an interrupted run left pending) are settled again from the bronze history of
@@ -185,11 +186,7 @@ def build_table(engine: Engine, spec: SilverSpec, job: SilverArgs) -> dict[str, 
         _rewrite(engine, quarantine_table, q_types, p, "false" if p == job.day else f"c.{STATUS} <> 'held'",
                  f"(SELECT * FROM {new_q} WHERE {BATCH} = {literal(p)})", BY_QUARANTINE_ROW)
     writer.remove(silver_table, PENDING)
-    result = _result(by_kind, [job.day, *silver_days], [job.day, *held_days])
-    result.update(bytes=written[0]["bytes"], schema=[[n, kind] for n, kind in types])
-    if job.quality:
-        result["quality"] = table_quality(engine, spec, job.silver_path)
-    return result
+    return _day(_result(by_kind, [job.day, *silver_days], [job.day, *held_days]), written[0]["bytes"], types)
 
 
 def _plan_sql(spec: SilverSpec, batch: str, settled: str, existing: str, held: str, silver: str, day: str) -> str:
@@ -248,20 +245,26 @@ def _result(by_kind: dict[str, list[dict[str, Any]]], rewritten: list[str], q_re
         "released": total("released"),
         "replaced": sum(int(r["a"] or 0) for r in by_kind["silver"] if r["p"] != rewritten[0]),
         "rows": total("total") - removed + added,
-        "partitions_rewritten": rewritten,
-        "quarantine_partitions_rewritten": q_rewritten,
+        "partitions_rewritten": tuple(rewritten),
+        "quarantine_partitions_rewritten": tuple(q_rewritten),
     }
 
 
-def table_quality(engine: Engine, spec: SilverSpec, silver_path: str) -> dict[str, Any]:
+def _day(counts: dict[str, Any], written_bytes: int, types: Columns) -> SilverDay:
+    """The day's report from its counts, the bytes of partition D as written and the table's columns."""
+    return SilverDay(**counts, bytes=int(written_bytes), schema=as_schema(types),
+                     reconciliation=Reconciliation(**reconciliation(counts)))
+
+
+def table_quality(engine: Engine, spec: SilverSpec, silver_path: str) -> SilverQuality:
     """Null and duplicate keys, unresolved foreign keys and out-of-range values over the current table."""
     table = register_table(engine, "measured", join(silver_path, spec.name), silver_types(spec))
     refs = _refs(engine, spec, silver_path, "measured_ref")
     sql, names, orphans = silver_quality.measures_sql(spec, table, refs)
-    return silver_quality.quality(engine.rows(sql)[0], names, orphans)
+    return SilverQuality(**silver_quality.quality(engine.rows(sql)[0], names, orphans))
 
 
-def build_web_events(engine: Engine, job: SilverArgs) -> dict[str, Any]:
+def build_web_events(engine: Engine, job: SilverArgs) -> SilverDay:
     """Replace web_events partition D with bronze D's parsed lines; malformed lines go to quarantine D."""
     silver_table, quarantine_table = job.path("silver"), job.path("quarantine")
     writer.recover(silver_table)
@@ -283,10 +286,9 @@ def build_web_events(engine: Engine, job: SilverArgs) -> dict[str, Any]:
                             f"GROUP BY {RULES_COL}")
     total = engine.rows(f"SELECT count(*) AS n FROM {register_table(engine, 'web_now', silver_table, types)}")[0]["n"]
     n, bad = int(counts["n"]), int(counts["bad"] or 0)
-    return {
+    return _day({
         "bronze_rows": n, "contributing": n - bad, "exact_duplicates": 0, "superseded": 0, "quarantined": bad,
         "quarantined_by_rule": rule_counts((list(r["r"]), int(r["n"])) for r in bad_rules),
         "held": 0, "released": 0, "replaced": 0, "rows": int(total),
-        "partitions_rewritten": [job.day], "quarantine_partitions_rewritten": [job.day], "bytes": written["bytes"],
-        "schema": [[name, kind] for name, kind in types],
-    }
+        "partitions_rewritten": (job.day,), "quarantine_partitions_rewritten": (job.day,),
+    }, written["bytes"], types)

@@ -8,12 +8,12 @@ from typing import Any
 
 from glue_scripts.common import bronze_arrow
 from glue_scripts.common.api_client import ApiClient
-from glue_scripts.common.bronze_job import BronzeArgs, bronze_args
-from glue_scripts.common.days import over_days
+from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, bronze_day, bronze_report
 from glue_scripts.common.entry import main, require
 from glue_scripts.common.names import UNUSABLE_KEY, shape
 from glue_scripts.common.records import CORRUPT, DEFECTS
 from glue_scripts.common.redact import redact
+from glue_scripts.common.reports import BronzeDay, BronzeReport
 
 JOB = "bronze_ingest_api"
 PATHS = {"customers": "/v1/customers"}
@@ -36,7 +36,7 @@ def shape_records(records: list[Paged], columns: tuple[str, ...]) -> list[Paged]
     return out
 
 
-def ingest(job: BronzeArgs, client: ApiClient, limit: int) -> dict[str, Any]:
+def ingest(job: BronzeArgs, client: ApiClient, limit: int) -> BronzeDay:
     """Fetch every page of the partition's window; write the records as raw strings, page cursor as `_source_ref`."""
     spec = job.spec
     start, end = job.window
@@ -51,12 +51,11 @@ def ingest(job: BronzeArgs, client: ApiClient, limit: int) -> dict[str, Any]:
     table = bronze_arrow.bronze_table([r for _, r in records], [c for c, _ in records], spec.columns, internal,
                                       ingestion_date=job.ingestion_date, source_system=spec.source, run_id=job.run_id)
     ref = redact(f"GET {client.base_url.rstrip('/')}{path} updated_since={start} updated_until={end}, {pages} page(s)")
-    return {**bronze_arrow.write(table, job.bronze_path, spec.name, job.partition), "table": spec.name,
-            "ingestion_date": job.ingestion_date, "source_rows": len(records), "source_ref": ref, "corrupt_files": [],
-            "schema": bronze_arrow.schema_of(table)}
+    return bronze_day(bronze_arrow.write(table, job.bronze_path, spec.name, job.partition), len(records), ref,
+                      bronze_arrow.schema_of(table))
 
 
-def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
+def run(spark: Any, args: dict[str, str]) -> BronzeReport:
     """Ingest `api__customers` for `--ingestion_date` (through `--ingestion_date_end`) from `--api_url` into
     `--bronze_path`; plain Python and Arrow, `spark` is never used."""
     bronze_args(args, JOB)
@@ -66,7 +65,7 @@ def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
         raise ValueError(f"--api_token_env names {token_env}, which is not set")
     client = ApiClient(api_url, token, source=args["table"], max_attempts=int(args.get("api_max_attempts", "6")))
     limit = int(args.get("api_page_size", "1000"))
-    return over_days(args, lambda day: ingest(bronze_args(day, JOB), client, limit))
+    return bronze_report(args, JOB, lambda job: ingest(job, client, limit))
 
 
 if __name__ == "__main__":

@@ -18,11 +18,11 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from glue_scripts.common import bronze_arrow, jdbc
-from glue_scripts.common.bronze_job import BronzeArgs, bronze_args
+from glue_scripts.common.bronze_job import BronzeArgs, bronze_args, bronze_day, bronze_report
 from glue_scripts.common.db_source import DbSource, Session, SourceQueryError, SourceUnavailableError
-from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
 from glue_scripts.common.fs import filesystem_for, join
+from glue_scripts.common.reports import BronzeDay, BronzeReport, SourceAccounting
 from glue_scripts.common.transient import with_source_retry
 from glue_scripts.engine.io import file_paths, partition_files
 
@@ -92,7 +92,7 @@ def _extract(
     return counts, {**stats, "schema": bronze_arrow.schema_of(schema)}, new_outside
 
 
-def ingest(job: BronzeArgs, source: DbSource, attempts: int, backoff: float) -> dict[str, Any]:
+def ingest(job: BronzeArgs, source: DbSource, attempts: int, backoff: float) -> BronzeDay:
     """Extract the partition's window and the rows outside every window not yet in bronze; write the partition."""
     spec = job.spec
     start, end = job.window
@@ -105,10 +105,10 @@ def ingest(job: BronzeArgs, source: DbSource, attempts: int, backoff: float) -> 
 
     counts, stats, new_outside = with_source_retry(attempt, attempts, backoff)
     source_rows = counts["in_window"] + new_outside
-    return {**stats, "table": spec.name, "ingestion_date": job.ingestion_date, "source_rows": source_rows,
-            "source_ref": ref, "corrupt_files": [], "outside_window_rows": source_rows - counts["in_window"],
-            "source_rows_total": counts["through_window"] + counts["outside"],
-            "bronze_rows_seen": before + stats["rows"] + later}
+    accounting = SourceAccounting(outside_window_rows=source_rows - counts["in_window"],
+                                  source_rows_total=counts["through_window"] + counts["outside"],
+                                  bronze_rows_seen=before + stats["rows"] + later)
+    return bronze_day(stats, source_rows, ref, stats["schema"], accounting=accounting)
 
 
 def source_url(args: dict[str, str]) -> str:
@@ -121,14 +121,14 @@ def source_url(args: dict[str, str]) -> str:
     return os.environ[env]
 
 
-def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
+def run(spark: Any, args: dict[str, str]) -> BronzeReport:
     """Ingest `--table` (db__orders|db__lineitem) for `--ingestion_date` (through `--ingestion_date_end`) from
     `--jdbc_url` (or `--jdbc_url_env`) into `--bronze_path`, one watermark window per day; an unreachable source is
     tried `--db_max_attempts` times (default 3) with jittered backoff from `--db_backoff_seconds` (default 2).
     Spark is never used: the rows are read through the database's Python driver and written as Arrow."""
     source = db_source(source_url(args), args, bronze_args(args, JOB).spec.name)
     attempts, backoff = int(args.get("db_max_attempts", "3")), float(args.get("db_backoff_seconds", "2"))
-    return over_days(args, lambda day: ingest(bronze_args(day, JOB), source, attempts, backoff))
+    return bronze_report(args, JOB, lambda job: ingest(job, source, attempts, backoff))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ from typing import Any
 from glue_scripts.common.days import ingestion_days
 from glue_scripts.common.entry import main, require
 from glue_scripts.common.fs import join
+from glue_scripts.common.reports import (
+    GoldQuality, GoldReport, MartBuild, MeasureReconciliation, Partials, as_schema,
+)
 from glue_scripts.engine import Engine, make_engine
 from glue_scripts.engine.dialect import typed_select
 from glue_scripts.engine.io import folder_files, partition_files, register_table
@@ -33,14 +36,14 @@ def latest_day(table_path: str) -> str | None:
     return max(partition_files(table_path), default=None)
 
 
-def build(engine: Engine, args: dict[str, str]) -> dict[str, Any]:
+def build(engine: Engine, args: dict[str, str]) -> GoldReport:
     """Rebuild `--mart` from `--silver_path` into `<gold_path>/<mart>/` on `engine`; the date and run id only label it.
 
     A mart reflects the current silver, so a range of ingestion dates (`--ingestion_date` through
-    `--ingestion_date_end`) is built once, as of its last day.
+    `--ingestion_date_end`) is built once, as of its last day: the report's one day.
     """
     names = ("mart", "ingestion_date", "silver_path", "gold_path", "run_id")
-    name, day, silver_path, gold_path, run_id = require(args, *names)
+    name, _, silver_path, gold_path, run_id = require(args, *names)
     if name not in MARTS_BY_NAME:
         raise ValueError(f"{JOB} does not build mart {name!r}; expected one of {mart_names()}")
     days = ingestion_days(args)
@@ -52,22 +55,31 @@ def build(engine: Engine, args: dict[str, str]) -> dict[str, Any]:
                               partitioned=False)
     totals = measure_totals(engine, written, mart.columns, mart.grain)
     silver_days = {t: latest_day(join(silver_path, t)) for t in mart.inputs}
-    return {
-        "mart": name,
-        **stats,
-        "schema": [[n, kind] for n, kind in mart.columns],
-        "totals": totals,
-        "quality": mart_quality(engine, name, written, mart.columns, mart.grain, totals,
-                                silver_reference(engine, inputs), silver_days),
-        "ingestion_date": day,
-        "ingestion_date_end": days[-1],
-        "run_id": run_id,
-        "engine": engine.name,
-        **recompute,
-    }
+    quality = mart_quality(engine, name, written, mart.columns, mart.grain, totals, silver_reference(engine, inputs),
+                           silver_days)
+    built = MartBuild(rows=int(stats["rows"]), bytes=int(stats["bytes"]), files=int(stats["files"]),
+                      path=str(stats["path"]), schema=as_schema(mart.columns), totals=totals,
+                      quality=_quality(quality), recompute=str(recompute["recompute"]), partials=_partials(recompute))
+    return GoldReport(job=JOB, mart=name, engine=engine.name, run_id=run_id, days={days[-1]: built})
 
 
-def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
+def _quality(measured: dict[str, Any]) -> GoldQuality:
+    """The typed form of gold_quality.mart_quality's measures."""
+    return GoldQuality(
+        grain_duplicates=int(measured["grain_duplicates"]), negative_measures=dict(measured["negative_measures"]),
+        reconciliation={m: MeasureReconciliation(**r) for m, r in measured["reconciliation"].items()},
+        silver_days=dict(measured["silver_days"]))
+
+
+def _partials(recompute: dict[str, Any]) -> Partials | None:
+    """What an incremental build did with its partials (gold_incremental's report); None for a full recompute."""
+    if recompute["recompute"] != "incremental":
+        return None
+    return Partials(recomputed=tuple(recompute["partials_recomputed"]), removed=tuple(recompute["partials_removed"]),
+                    reused=int(recompute["partials_reused"]))
+
+
+def run(spark: Any, args: dict[str, str]) -> GoldReport:
     """The Glue entry point: pick the engine from `--engine` (default spark), build, release the engine."""
     engine = make_engine(args.get("engine") or "spark", spark)
     try:

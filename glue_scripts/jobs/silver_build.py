@@ -23,14 +23,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from glue_scripts.common.days import ingestion_days, over_days
+from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
-from glue_scripts.common.silver_job import SilverArgs, build_table, build_web_events
+from glue_scripts.common.reports import SilverDay, SilverReport
+from glue_scripts.common.silver_job import SilverArgs, build_table, build_web_events, table_quality
 from glue_scripts.common.specs import SILVER_BY_NAME
 from glue_scripts.engine import Engine, make_engine
 from glue_scripts.transforms.bronze import window
-from glue_scripts.transforms.silver_merge import reconciliation
 
+JOB = "silver_build"
 WEB_EVENTS = "web_events"
 TABLES: tuple[str, ...] = (*SILVER_BY_NAME, WEB_EVENTS)
 
@@ -46,31 +47,28 @@ def silver_args(args: dict[str, str]) -> SilverArgs:
     return SilverArgs(table, day, bronze, silver, quarantine, run_id, args.get("quality", "true").lower() != "false")
 
 
-def run(spark: Any, args: dict[str, str]) -> dict[str, Any]:
+def run(spark: Any, args: dict[str, str]) -> SilverReport:
     """Merge bronze `--ingestion_date` (through `--ingestion_date_end`, one day after another, as a merge must) into
-    silver `--table` on `--engine` (default spark); return counts that reconcile with bronze. A range measures
-    table quality once, after its last day."""
-    silver_args(args)
-    last = ingestion_days(args)[-1]
+    silver `--table` on `--engine` (default spark); report counts that reconcile with bronze per day, and the
+    table's quality once, after the last day (unless `--quality false`)."""
+    job = silver_args(args)
     engine = make_engine(args.get("engine") or "spark", spark)
     try:
-        return over_days(args, lambda day: run_day(
-            engine, day if day["ingestion_date"] == last else {**day, "quality": "false"}))
+        days = over_days(args, lambda day: run_day(engine, day))
+        measure = job.quality and job.table != WEB_EVENTS
+        quality = table_quality(engine, SILVER_BY_NAME[job.table], job.silver_path) if measure else None
+        return SilverReport(job=JOB, table=job.table, path=job.path("silver"), quarantine_path=job.path("quarantine"),
+                            quality=quality, days=days)
     finally:
         engine.close()
 
 
-def run_day(engine: Engine, args: dict[str, str]) -> dict[str, Any]:
-    """Build silver `--table` from bronze partition `--ingestion_date`; return counts that reconcile with bronze."""
+def run_day(engine: Engine, args: dict[str, str]) -> SilverDay:
+    """Build silver `--table` from bronze partition `--ingestion_date`; report counts that reconcile with bronze."""
     job = silver_args(args)
     if job.table == WEB_EVENTS:
-        result = build_web_events(engine, job)
-    else:
-        result = build_table(engine, SILVER_BY_NAME[job.table], job)
-    result = {"table": job.table, "ingestion_date": job.day, **result, "path": job.path("silver"),
-              "quarantine_path": job.path("quarantine")}
-    result["reconciliation"] = reconciliation(result)
-    return result
+        return build_web_events(engine, job)
+    return build_table(engine, SILVER_BY_NAME[job.table], job)
 
 
 if __name__ == "__main__":

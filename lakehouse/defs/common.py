@@ -12,12 +12,16 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetC
 from dagster_shared.record import replace
 
 from glue_scripts.common.redact import redact
+from glue_scripts.common.reports import (
+    BronzeDay, BronzeReport, GoldReport, ReportError, Schema, SilverDay, SilverReport,
+)
 from glue_scripts.common.transient import TransientSourceError
 from lakehouse.defs.columns import COLUMN_DESCRIPTIONS
-from lakehouse.resources.glue import GlueJobRunFailed
+from lakehouse.resources.glue import GlueJobRunFailed, GlueRun
 from lakehouse.settings import Calendar, load_calendar
 
 T = TypeVar("T")
+R = TypeVar("R", BronzeReport, SilverReport, GoldReport)
 
 OWNERS = ["team:data-platform"]
 
@@ -84,22 +88,22 @@ FOLLOW_UPSTREAM = (
 )
 
 
-def table_schema(columns: list[Any]) -> dg.TableSchema:
+def table_schema(columns: Schema) -> dg.TableSchema:
     """A Dagster TableSchema from [name, type] pairs as the Glue jobs report them, each column described."""
     return dg.TableSchema(columns=[dg.TableColumn(name=str(n), type=str(t), description=COLUMN_DESCRIPTIONS.get(str(n)))
                                    for n, t in columns])
 
 
-def job_metadata(result: dict[str, Any], glue_run_id: str) -> dict[str, Any]:
+def job_metadata(rows: int, size: int, path: str, schema: Schema, glue_run_id: str) -> dict[str, Any]:
     """Materialization metadata common to every Glue-backed table: rows, bytes, path, schema, run id."""
     metadata: dict[str, Any] = {
-        "dagster/row_count": int(result.get("rows", 0)),
-        "bytes": int(result.get("bytes", 0)),
-        "path": dg.MetadataValue.path(str(result.get("path", ""))),
+        "dagster/row_count": rows,
+        "bytes": size,
+        "path": dg.MetadataValue.path(path),
         "glue_job_run_id": glue_run_id,
     }
-    if result.get("schema"):
-        metadata["dagster/column_schema"] = table_schema(result["schema"])
+    if schema:
+        metadata["dagster/column_schema"] = table_schema(schema)
     return metadata
 
 
@@ -108,24 +112,20 @@ def day_range_args(days: Sequence[str]) -> dict[str, str]:
     return {"ingestion_date": days[0], **({"ingestion_date_end": days[-1]} if len(days) > 1 else {})}
 
 
-def results_by_day(result: dict[str, Any], days: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Per-day job results: a range run reports them under `days`, a one-day run is its own result."""
-    by_day = result["days"] if len(days) > 1 else {days[0]: result}
-    missing = sorted(set(days) - set(by_day))
-    if missing:
-        raise RuntimeError(f"the Glue job reported no result for ingestion date(s) {missing}")
-    return {day: by_day[day] for day in days}
+def report_of(run: GlueRun, kind: type[R]) -> R:
+    """The run's report (parsed by the Glue resource) as the report kind its layer reads."""
+    if not isinstance(run.report, kind):
+        raise ReportError(f"{run.report.job} report: a {type(run.report).__name__}, expected a {kind.__name__}")
+    return run.report
 
 
-def range_metadata(by_day: dict[str, dict[str, Any]], glue_run_id: str) -> dict[str, Any]:
-    """Materialization metadata for one day, or for a range: totals, the last day's schema and rows per day."""
-    if len(by_day) == 1:
-        return job_metadata(next(iter(by_day.values())), glue_run_id)
-    last = list(by_day.values())[-1]
-    totals = {k: sum(int(r.get(k, 0)) for r in by_day.values()) for k in ("rows", "bytes")}
-    path = str(last.get("path", "")).rsplit("/ingestion_date=", 1)[0]
-    return {**job_metadata({**last, **totals, "path": path}, glue_run_id),
-            "rows_by_day": dg.MetadataValue.json({day: int(r.get("rows", 0)) for day, r in by_day.items()})}
+def days_metadata(path: str, by_day: Mapping[str, BronzeDay | SilverDay], glue_run_id: str) -> dict[str, Any]:
+    """Materialization metadata of a run's days (one day is a range of one): rows and bytes summed, the table
+    folder, the last day's schema and the rows of each day."""
+    last = by_day[max(by_day)]
+    return {**job_metadata(sum(d.rows for d in by_day.values()), sum(d.bytes for d in by_day.values()), path,
+                           last.schema, glue_run_id),
+            "rows_by_day": dg.MetadataValue.json({day: d.rows for day, d in by_day.items()})}
 
 
 def per_day(specs: Sequence[dg.AssetCheckSpec]) -> list[dg.AssetCheckSpec]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -13,16 +12,17 @@ from dagster_pyspark import LazyPySparkResource
 
 from glue_scripts.common.locks import DEFAULT_WAIT_SECONDS, run_exclusive
 from glue_scripts.common.redact import redact, redact_args
+from glue_scripts.common.reports import REPORT_KEY, JobReport, ReportError, parse_report
 from glue_scripts.common.session import LazySpark
 from glue_scripts.common.transient import is_transient_message
 
 
 @dataclass(frozen=True)
 class GlueRun:
-    """The outcome of one job run: its run id and the metadata the script reported."""
+    """The outcome of one job run: its run id and the report the script returned, parsed."""
 
     run_id: str
-    metadata: dict[str, Any] = field(default_factory=dict)
+    report: JobReport
 
 
 class GlueJobs(dg.ConfigurableResource):
@@ -48,7 +48,8 @@ class LocalGlueJobs(GlueJobs):
         context.log.info(f"running Glue job {job} locally ({run_id}) with {_printable(args)}")
         result = run_exclusive(module.run, LazySpark(lambda: self.pyspark.spark_session), {
             "lock_wait_seconds": str(self.lock_wait_seconds), **args, "JOB_NAME": job, "JOB_RUN_ID": run_id})
-        return GlueRun(run_id=run_id, metadata=result)
+        # Through JSON as on Glue, so both profiles parse the same text the same strict way.
+        return GlueRun(run_id=run_id, report=parse_report(job, result.to_json()))
 
 
 class GlueJobRunFailed(dg.Failure):
@@ -140,8 +141,10 @@ class AwsGlueJobs(GlueJobs):
             raise GlueJobRunFailed(name, starter.run_id, ended["JobRunState"], ended.get("ErrorMessage", "")) from None
         materialization = invocation.get_materialize_result()
         metadata = {k: v.value for k, v in (materialization.metadata or {}).items()}
-        run_id = str(metadata.pop("AWS Glue Job Run ID", "") or starter.run_id)
-        return GlueRun(run_id=run_id, metadata={k: _decode(v) for k, v in metadata.items()})
+        run_id = str(metadata.get("AWS Glue Job Run ID", "") or starter.run_id)
+        if not isinstance(metadata.get(REPORT_KEY), str):
+            raise ReportError(f"{job} report: Glue run {run_id} reported no `{REPORT_KEY}` metadata")
+        return GlueRun(run_id=run_id, report=parse_report(job, metadata[REPORT_KEY]))
 
 
 ACTIVE_STATES = frozenset({"STARTING", "RUNNING", "STOPPING", "WAITING"})
@@ -164,15 +167,6 @@ def active_run(glue: Any, name: str, arguments: dict[str, str]) -> dict[str, Any
         token = page.get("NextToken")
         if not token:
             return None
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def _printable(args: dict[str, str]) -> str:

@@ -87,9 +87,10 @@ def probe(args: dict[str, str], retries: int = 0,
         if before is not None:
             before(context)
         run = glue.run(context, JOB, args)
+        day = run.report.days[DAY]
         return dg.MaterializeResult(metadata={
-            "glue_job_run_id": run.run_id, "rows": run.metadata["rows"], "path": run.metadata["path"],
-            "columns": dg.MetadataValue.json([name for name, _ in run.metadata["schema"]]),
+            "glue_job_run_id": run.run_id, "rows": day.rows, "path": day.path,
+            "columns": dg.MetadataValue.json([name for name, _ in day.schema]),
         })
 
     return nation
@@ -211,7 +212,7 @@ def test_a_run_failing_on_a_transient_source_error_is_retried_and_succeeds(
     def orders(context: dg.AssetExecutionContext, glue: GlueJobs) -> dg.MaterializeResult:
         database_back_on_retry(context)
         run = common.run_with_transient_retry(context, lambda: glue.run(context, "bronze_ingest_db", args))
-        return dg.MaterializeResult(metadata={"glue_job_run_id": run.run_id, "rows": run.metadata["rows"]})
+        return dg.MaterializeResult(metadata={"glue_job_run_id": run.run_id, "rows": run.report.days[DAY].rows})
 
     result = dg.materialize([orders], resources={"glue": glue})
     assert result.success

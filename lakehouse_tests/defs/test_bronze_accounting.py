@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -11,6 +12,7 @@ import pyarrow.parquet as pq
 from glue_scripts.common import bronze_arrow
 from glue_scripts.common.bronze_job import bronze_args
 from glue_scripts.common.landing_job import ingest
+from glue_scripts.common.reports import BronzeDay
 from glue_scripts.common.specs import BRONZE_BY_NAME
 from lakehouse.defs.bronze.checks import evaluate
 from lakehouse_tests.glue_scripts.helpers import job_args, land
@@ -19,7 +21,7 @@ REGION = dg.AssetKey(["bronze", "files__region"])
 HEADER = "r_regionkey,r_name,r_comment,updated_at\n"
 
 
-def _accounted(result: dict) -> dg.AssetCheckResult:
+def _accounted(result: BronzeDay) -> dg.AssetCheckResult:
     results = evaluate(BRONZE_BY_NAME["files__region"], REGION, result, None)
     return next(r for r in results if r.check_name == "records_accounted_for")
 
@@ -29,10 +31,11 @@ def test_accounting_passes_on_a_real_read_and_fails_when_the_files_are_read_twic
     land(tmp_path / "landing", "files", "region", "region-2.csv", HEADER + "2,C,z,d\n" + "3," + "w" * 2000 + ",c,d\n")
     job = bronze_args(job_args(tmp_path, "files__region"), "bronze_ingest_files")
     result = ingest(job, str(tmp_path / "landing"), limit=1000)
-    assert (result["records_read"], result["rows"], result["records_rejected"]) == (4, 3, 1)
+    assert result.landing is not None
+    assert (result.landing.records_read, result.rows, result.landing.records_rejected) == (4, 3, 1)
     assert _accounted(result).passed
 
-    written = pq.read_table(result["path"])
+    written = pq.read_table(result.path)
     doubled = bronze_arrow.write(pa.concat_tables([written, written]), job.bronze_path, "files__region", job.partition)
-    check = _accounted({**result, **doubled})
+    check = _accounted(replace(result, rows=doubled["rows"], bytes=doubled["bytes"]))
     assert not check.passed and check.metadata["rows_written"].value == 6

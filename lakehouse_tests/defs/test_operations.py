@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 
 from glue_scripts.common.api_client import ApiUnavailableError
+from glue_scripts.common.reports import ReportError
 from glue_scripts.common.session import get_spark
 from lakehouse.definitions import build_definitions
 from lakehouse.defs import common
@@ -16,6 +17,7 @@ from lakehouse.resources import GlueJobs, GlueRun, LocalMetrics, Warehouse
 from lakehouse.resources.catalog import LocalCatalog
 from lakehouse.resources.sources import SourceSystems
 from lakehouse.settings import load_settings
+from lakehouse_tests.defs.test_partitioned_checks import region_day, region_report
 from lakehouse_tests.test_definitions import AWS_ENV
 
 REGION = dg.AssetKey(["bronze", "files__region"])
@@ -35,8 +37,9 @@ class FlakyGlue(GlueJobs):
         log.write_text(" ".join([*previous, str(context.retry_number)]))
         if len(previous) < self.failures:
             raise ApiUnavailableError("api__customers: 503 Service Unavailable") if self.error == "transient" else ValueError("bad --table")
-        return GlueRun("glue-run-1", {"rows": 3, "source_rows": 3, "records_read": 3, "records_rejected": 0, "bytes": 10, "path": args["bronze_path"],
-                                      "schema": [["r_regionkey", "string"]], "corrupt_files": []})
+        day = args["ingestion_date"]
+        partition = f"{args['bronze_path']}/files__region/ingestion_date={day}"
+        return GlueRun("glue-run-1", region_report(args["bronze_path"], {day: region_day(3, 3, partition)}))
 
 
 def _materialize_region(tmp_path: Path, failures: int, error: str) -> tuple[bool, list[int]]:
@@ -88,10 +91,20 @@ def test_local_runs_share_one_process_and_one_spark_jvm(tmp_path: Path) -> None:
     assert local.resources["glue"].pyspark.spark_session.sparkContext is get_spark().sparkContext
 
 
-def test_range_arguments_and_results_by_day() -> None:
+def test_range_arguments_and_a_report_missing_a_day() -> None:
     assert common.day_range_args(["2024-01-01"]) == {"ingestion_date": "2024-01-01"}
     assert common.day_range_args(["2024-01-01", "2024-01-02", "2024-01-03"]) == {
         "ingestion_date": "2024-01-01", "ingestion_date_end": "2024-01-03"}
-    assert common.results_by_day({"rows": 1}, ["2024-01-01"]) == {"2024-01-01": {"rows": 1}}
-    with pytest.raises(RuntimeError, match="2024-01-02"):
-        common.results_by_day({"days": {"2024-01-01": {}}}, ["2024-01-01", "2024-01-02"])
+    report = region_report("/b", {"2024-01-01": region_day(1, 1, "/b/files__region/ingestion_date=2024-01-01")})
+    assert list(report.for_days(["2024-01-01"])) == ["2024-01-01"]
+    with pytest.raises(ReportError, match=r"bronze_ingest_files report: no result for ingestion date\(s\) \['2024-01-02'\]"):
+        report.for_days(["2024-01-01", "2024-01-02"])
+
+
+def test_metadata_of_one_day_and_of_a_range_have_the_same_keys() -> None:
+    days = {d: region_day(n, n, f"/b/files__region/ingestion_date={d}") for d, n in (("2024-01-01", 2), ("2024-01-02", 3))}
+    one = common.days_metadata("/b/files__region", {"2024-01-01": days["2024-01-01"]}, "g1")
+    both = common.days_metadata("/b/files__region", days, "g1")
+    assert one.keys() == both.keys()
+    assert (one["dagster/row_count"], both["dagster/row_count"], both["bytes"]) == (2, 5, 20)
+    assert both["rows_by_day"].value == {"2024-01-01": 2, "2024-01-02": 3} and both["path"].value == "/b/files__region"

@@ -8,6 +8,7 @@ import dagster as dg
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from glue_scripts.common.reports import BronzeDay, BronzeReport, LandingCounts
 from lakehouse.definitions import build_definitions
 from lakehouse.defs.bronze.assets import BRONZE_ASSETS
 from lakehouse.defs.common import INGESTION_DAYS
@@ -22,6 +23,19 @@ ROWS_MATCH = dg.AssetCheckKey(REGION, "rows_match_source")
 DAYS = ["2024-01-01", "2024-01-02", "2024-01-03"]
 
 
+def region_day(rows: int, read: int, path: str) -> BronzeDay:
+    """A files__region partition's report: `read` records in the files, `rows` of them written."""
+    landing = LandingCounts(files_read=1, records_read=read, records_rejected=0, rejected_records=(), skipped_names=(),
+                            missing_columns=(), parse_failures=0)
+    return BronzeDay(rows=rows, bytes=10, files=1, path=path, source_rows=read, source_ref="1 file(s)",
+                     schema=(("r_regionkey", "string"),), corrupt_files=(), landing=landing, accounting=None)
+
+
+def region_report(bronze_path: str, days: dict[str, BronzeDay]) -> BronzeReport:
+    """The bronze_ingest_files report of files__region for `days`."""
+    return BronzeReport(job="bronze_ingest_files", table="files__region", path=f"{bronze_path}/files__region", days=days)
+
+
 class DayGlue(GlueJobs):
     """Reports five region rows read per day, and one row lost on `short_day`; one result per day for a range."""
 
@@ -30,11 +44,9 @@ class DayGlue(GlueJobs):
     def run(self, context: dg.AssetExecutionContext, job: str, args: dict[str, str]) -> GlueRun:
         """The per-day results the bronze job reports for the days of `args`."""
         days = [k for k in INGESTION_DAYS.get_partition_keys() if args["ingestion_date"] <= k <= args.get("ingestion_date_end", args["ingestion_date"])]
-        by_day = {day: {"rows": 4 if day == self.short_day else 5, "source_rows": 5, "bytes": 10, "corrupt_files": [],
-                        "records_read": 4 if day == self.short_day else 5, "records_rejected": 0,
-                        "path": f"{args['bronze_path']}/files__region/ingestion_date={day}",
-                        "schema": [["r_regionkey", "string"]]} for day in days}
-        return GlueRun("glue-run-1", by_day[days[0]] if len(days) == 1 else {"days": by_day})
+        by_day = {day: region_day(4 if day == self.short_day else 5, 5, f"{args['bronze_path']}/files__region/ingestion_date={day}")
+                  for day in days}
+        return GlueRun("glue-run-1", region_report(args["bronze_path"], by_day))
 
 
 RANGE = {ASSET_PARTITION_RANGE_START_TAG: DAYS[0], ASSET_PARTITION_RANGE_END_TAG: DAYS[-1]}

@@ -2,14 +2,19 @@
 
 import dagster as dg
 
+from glue_scripts.common.reports import Reconciliation, SilverDay
 from lakehouse.defs.silver.checks import QuarantineThresholds, evaluate
 
 SUPPLIER = dg.AssetKey(["silver", "supplier"])
 
 
 def _ratio_check(bronze_rows: int, quarantined: int, thresholds: QuarantineThresholds) -> dg.AssetCheckResult:
-    result = {"bronze_rows": bronze_rows, "contributing": bronze_rows - quarantined, "quarantined": quarantined}
-    return next(r for r in evaluate(None, SUPPLIER, result, thresholds) if r.check_name == "quarantine_ratio_within_threshold")
+    day = SilverDay(bronze_rows=bronze_rows, contributing=bronze_rows - quarantined, exact_duplicates=0, superseded=0,
+                    quarantined=quarantined, quarantined_by_rule={"null_key": quarantined}, held=0, released=0,
+                    replaced=0, rows=bronze_rows - quarantined, bytes=1, partitions_rewritten=(),
+                    quarantine_partitions_rewritten=(), schema=(), reconciliation=Reconciliation(bronze_rows, bronze_rows, 0, True))
+    checks = evaluate(None, SUPPLIER, day, None, thresholds)
+    return next(r for r in checks if r.check_name == "quarantine_ratio_within_threshold")
 
 
 def test_a_tiny_update_day_is_not_judged_and_says_why() -> None:

@@ -54,6 +54,12 @@ def partition_rows(tmp: Path, table: str, day: str = DAY) -> list[dict[str, Any]
     return partition_table(tmp, table, day).to_pylist()
 
 
+def one_day(report: Any) -> Any:
+    """The one day's report of a one-day job run (a range of one)."""
+    [day] = report.days.values()
+    return day
+
+
 def no_spark() -> LazySpark:
     """The `spark` a job gets, failing the test if the job ever touches it (no JVM for jobs that need none)."""
     return LazySpark(lambda: pytest.fail("the job started a Spark session"))

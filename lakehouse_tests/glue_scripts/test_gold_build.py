@@ -17,11 +17,12 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 
+from glue_scripts.common.reports import GoldReport, plain
 from glue_scripts.common.specs import SILVER_BY_NAME
 from glue_scripts.common.writer import write_arrow
 from glue_scripts.jobs.gold_build import run
 from glue_scripts.transforms.gold import MART_DESCRIPTIONS, MARTS_BY_NAME, mart_names
-from lakehouse_tests.glue_scripts.helpers import silver_table
+from lakehouse_tests.glue_scripts.helpers import one_day, silver_table
 
 pytestmark = pytest.mark.usefixtures("one_shuffle_partition")
 
@@ -94,9 +95,12 @@ def _args_on(engine: str, silver: Path, mart: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def built_by_engine(spark: SparkSession, silver: Path) -> dict[str, dict[str, dict[str, Any]]]:
-    """Every mart built once from the shared silver on each engine, into its own gold folder."""
-    return {e: {m: run(spark, _args_on(e, silver, m)) for m in mart_names()} for e in ENGINES}
+def built_by_engine(spark: SparkSession, silver: Path) -> dict[str, dict[str, GoldReport]]:
+    """Every mart built once from the shared silver on each engine, into its own gold folder; each report survives
+    JSON."""
+    reports = {e: {m: run(spark, _args_on(e, silver, m)) for m in mart_names()} for e in ENGINES}
+    assert all(GoldReport.from_json(r.to_json()) == r for marts in reports.values() for r in marts.values())
+    return reports
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -106,7 +110,7 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(built_by_engine: dict[str, dict[str, dict[str, Any]]], engine: str) -> dict[str, dict[str, Any]]:
+def built(built_by_engine: dict[str, dict[str, GoldReport]], engine: str) -> dict[str, GoldReport]:
     """Every mart built from the shared silver on `engine`."""
     return built_by_engine[engine]
 
@@ -192,32 +196,33 @@ def _same(actual: Any, expected: Any) -> bool:
     return actual == expected
 
 
-def _mart_rows(result: dict[str, Any]) -> list[dict]:
-    return pq.read_table(result["path"]).to_pylist()
+def _mart_rows(report: GoldReport) -> list[dict]:
+    return pq.read_table(one_day(report).path).to_pylist()
 
 
 @pytest.mark.parametrize("mart", mart_names())
-def test_mart_equals_duckdb(built: dict[str, dict[str, Any]], silver: Path, mart: str) -> None:
-    result = built[mart]
+def test_mart_equals_duckdb(built: dict[str, GoldReport], silver: Path, mart: str) -> None:
+    report = built[mart]
+    result = one_day(report)
     grain = MARTS_BY_NAME[mart].grain
     cursor = _duck(silver).execute(EXPECTED_SQL[mart])
     columns = [d[0] for d in cursor.description]
     expected = sorted((dict(zip(columns, r)) for r in cursor.fetchall()), key=lambda r: _sort_key(r, grain))
-    actual = _mart_rows(result)
-    assert [c for c, _ in result["schema"]] == columns and columns[: len(grain)] == list(grain)
+    actual = _mart_rows(report)
+    assert [c for c, _ in result.schema] == columns and columns[: len(grain)] == list(grain)
     assert actual == sorted(actual, key=lambda r: _sort_key(r, grain)), "mart file is not in grain order"
-    assert len(actual) == len(expected) == result["rows"] > 0
+    assert len(actual) == len(expected) == result.rows > 0
     for got, want in zip(actual, expected):
         bad = {c: (got[c], want[c]) for c in columns if not _same(got[c], want[c])}
         assert not bad, f"{mart} row {[got[g] for g in grain]} differs: {bad}"
-    assert result["mart"] == mart and result["files"] == 1 and result["bytes"] > 0 and mart in MART_DESCRIPTIONS
+    assert report.mart == mart and result.files == 1 and result.bytes > 0 and mart in MART_DESCRIPTIONS
 
 
-def test_totals_reconcile_with_lineitem(built: dict[str, dict[str, Any]], silver: Path) -> None:
+def test_totals_reconcile_with_lineitem(built: dict[str, GoldReport], silver: Path) -> None:
     net, gross, qty, lines = _duck(silver).execute(
         "SELECT sum(l_extendedprice * (1 - l_discount)), sum(l_extendedprice), sum(l_quantity), count(*) FROM lineitem"
     ).fetchone()
-    totals = {m: r["totals"] for m, r in built.items()}
+    totals: dict[str, Any] = {m: one_day(r).totals for m, r in built.items()}
     net_totals = [("daily_revenue", "net_revenue"), ("pricing_summary", "sum_disc_price"), ("part_demand", "revenue"),
                   ("customer_lifetime_value", "net_revenue")]
     assert {Decimal(totals[m][k]) for m, k in net_totals} == {net}
@@ -228,7 +233,7 @@ def test_totals_reconcile_with_lineitem(built: dict[str, dict[str, Any]], silver
     assert totals["web_traffic_daily"]["page_views"] == len(WEB_EVENTS) - 1
 
 
-def test_web_marts_follow_the_session_rule(built: dict[str, dict[str, Any]]) -> None:
+def test_web_marts_follow_the_session_rule(built: dict[str, GoldReport]) -> None:
     days = {r["event_date"].isoformat(): r for r in _mart_rows(built["web_traffic_daily"])}
     assert {d: (r["page_views"], r["sessions"], r["unique_customers"], r["top_parts"]) for d, r in days.items()} == {
         "2024-03-01": (10, 4, 2, [3, 5, 7, 9]),
@@ -242,24 +247,24 @@ def test_web_marts_follow_the_session_rule(built: dict[str, dict[str, Any]]) -> 
 
 
 def test_empty_silver_gives_empty_marts_with_schema(
-    spark: SparkSession, engine: str, built: dict[str, dict[str, Any]], tmp_path: Path
+    spark: SparkSession, engine: str, built: dict[str, GoldReport], tmp_path: Path
 ) -> None:
     for mart in mart_names():
-        result = run(spark, {**_args(tmp_path / "silver", tmp_path / "gold", mart), "engine": engine})
-        assert (result["rows"], result["schema"]) == (0, built[mart]["schema"])
-        assert pq.read_table(result["path"]).num_rows == 0
-        assert pq.read_schema(next(Path(result["path"]).glob("*.parquet"))).names == [c for c, _ in result["schema"]]
-        assert all(v in (0, 0.0, "0") for v in result["totals"].values())
+        result = one_day(run(spark, {**_args(tmp_path / "silver", tmp_path / "gold", mart), "engine": engine}))
+        assert (result.rows, result.schema) == (0, one_day(built[mart]).schema)
+        assert pq.read_table(result.path).num_rows == 0
+        assert pq.read_schema(next(Path(result.path).glob("*.parquet"))).names == [c for c, _ in result.schema]
+        assert all(v in (0, 0.0, "0") for v in result.totals.values())
 
 
-def test_rerun_leaves_identical_output(spark: SparkSession, engine: str, built: dict[str, dict[str, Any]],
+def test_rerun_leaves_identical_output(spark: SparkSession, engine: str, built: dict[str, GoldReport],
                                        silver: Path) -> None:
     for mart in ("customer_lifetime_value", "web_traffic_daily"):
         before = _mart_rows(built[mart])
         again = run(spark, _args_on(engine, silver, mart))
         assert again == built[mart]
         assert _mart_rows(again) == before
-        assert len(list(Path(again["path"]).glob("*.parquet"))) == 1
+        assert len(list(Path(one_day(again).path).glob("*.parquet"))) == 1
 
 
 def test_bad_arguments_are_rejected(spark: SparkSession, tmp_path: Path) -> None:
@@ -271,25 +276,28 @@ def test_bad_arguments_are_rejected(spark: SparkSession, tmp_path: Path) -> None
         run(spark, {k: v for k, v in _args(tmp_path, tmp_path, "part_demand").items() if k != "gold_path"})
 
 
-def _tables(result: dict[str, Any], gold: Path) -> dict[str, Path]:
-    folders = {result["mart"]: Path(result["path"])}
-    partials = gold / "_partials" / result["mart"]
-    folders.update({f"{result['mart']}/{p.name}": p for p in sorted(partials.glob("ingestion_date=*"))})
+def _tables(report: GoldReport, gold: Path) -> dict[str, Path]:
+    folders = {report.mart: Path(one_day(report).path)}
+    partials = gold / "_partials" / report.mart
+    folders.update({f"{report.mart}/{p.name}": p for p in sorted(partials.glob("ingestion_date=*"))})
     return folders
 
 
-def _report(result: dict[str, Any]) -> dict[str, Any]:
+def _report(report: GoldReport) -> dict[str, Any]:
     """The job's report without what names the engine or its folder; float totals rounded (summation order)."""
-    totals = {k: round(v, 9) if isinstance(v, float) else v for k, v in result["totals"].items()}
-    return {**{k: v for k, v in result.items() if k not in ("path", "engine", "bytes")}, "totals": totals}
+    shared = {k: v for k, v in plain(report).items() if k != "engine"}
+    for build in shared["days"].values():
+        build["totals"] = {k: round(v, 9) if isinstance(v, float) else v for k, v in build["totals"].items()}
+        del build["path"], build["bytes"]
+    return shared
 
 
-def test_engines_write_identical_marts_and_partials(built_by_engine: dict[str, dict[str, dict[str, Any]]],
+def test_engines_write_identical_marts_and_partials(built_by_engine: dict[str, dict[str, GoldReport]],
                                                     silver: Path) -> None:
     con = duckdb.connect()
     for mart in mart_names():
         duck, spark_ = built_by_engine["duckdb"][mart], built_by_engine["spark"][mart]
-        assert (duck["engine"], spark_["engine"]) == ENGINES
+        assert (duck.engine, spark_.engine) == ENGINES
         assert _report(duck) == _report(spark_), mart
         tables = [_tables(r, silver.parent / f"gold-{e}") for e, r in (("duckdb", duck), ("spark", spark_))]
         assert tables[0].keys() == tables[1].keys() and len(tables[0]) >= 1

@@ -18,6 +18,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from glue_scripts.common.fs import join
+from glue_scripts.common.reports import MartBuild
 from glue_scripts.common.writer import write_arrow
 from glue_scripts.engine.dialect import render, typed_select
 from glue_scripts.engine.duck import DuckDBEngine
@@ -25,7 +26,7 @@ from glue_scripts.engine.io import register_table
 from glue_scripts.jobs.gold_build import run
 from glue_scripts.transforms import gold_incremental
 from glue_scripts.transforms.gold import MARTS, MARTS_BY_NAME, input_columns
-from lakehouse_tests.glue_scripts.helpers import silver_table
+from lakehouse_tests.glue_scripts.helpers import one_day, silver_table
 
 pytestmark = pytest.mark.usefixtures("one_shuffle_partition")
 
@@ -79,28 +80,28 @@ def _full_recompute(silver: Path, mart: str) -> pa.Table:
 
 
 def _build(spark: SparkSession | None, engine: str, silver: Path, gold: Path, day: str,
-           marts: list[str]) -> dict[str, dict[str, Any]]:
+           marts: list[str]) -> dict[str, MartBuild]:
     """Run gold_build for each mart and assert each mart equals the full recompute from the same silver."""
     results = {}
     for mart in marts:
         args = {"mart": mart, "ingestion_date": day, "silver_path": str(silver), "gold_path": str(gold), "run_id": day,
                 "engine": engine}
-        results[mart] = result = run(spark, args)
+        results[mart] = result = one_day(run(spark, args))
         grain = MARTS_BY_NAME[mart].grain
         full = _full_recompute(silver, mart)
-        built = pq.read_table(result["path"])
+        built = pq.read_table(result.path)
         assert built.schema.names == full.schema.names and built.schema.types == full.schema.types, mart
         expected = sorted(full.to_pylist(), key=lambda row: _grain_key(row, grain))
         actual = built.to_pylist()
         assert actual == expected and len(actual) > 0, mart
         assert [[str(v) for v in row.values()] for row in actual] == [[str(v) for v in row.values()] for row in expected]
-        assert all(r["equal"] for r in result["quality"]["reconciliation"].values()), mart
+        assert all(r.equal for r in result.quality.reconciliation.values()), mart
     return results
 
 
-def _recompute(results: dict[str, dict[str, Any]]) -> set[tuple]:
+def _recompute(results: dict[str, MartBuild]) -> set[tuple]:
     """The one (recomputed, removed, reused) report every incremental mart must share."""
-    return {(tuple(r["partials_recomputed"]), tuple(r["partials_removed"]), r["partials_reused"])
+    return {(r.partials.recomputed, r.partials.removed, r.partials.reused) if r.partials else None
             for r in results.values()}
 
 
@@ -117,7 +118,7 @@ def test_incremental_marts_equal_full_recompute_day_after_day(
     _write_silver(silver, "lineitem", D1, first)
     results = _build(spark, engine, silver, gold, D1, INCREMENTAL)
     assert _recompute(results) == {((D1,), (), 0)}
-    assert {r["recompute"] for r in results.values()} == {"incremental"}
+    assert {r.recompute for r in results.values()} == {"incremental"}
 
     _write_silver(silver, "lineitem", D2, second)
     assert _recompute(_build(spark, engine, silver, gold, D2, INCREMENTAL)) == {((D2,), (), 1)}
@@ -154,5 +155,5 @@ def test_marts_without_partials_stay_full_recomputes(tpch: dict[str, pa.Table], 
     silver, gold = tmp_path / "silver", tmp_path / "gold"
     _write_silver(silver, "lineitem", D1, tpch["lineitem"])
     result = _build(None, "duckdb", silver, gold, D1, ["part_demand"])["part_demand"]
-    assert result["recompute"] == "full" and "partials_recomputed" not in result
+    assert result.recompute == "full" and result.partials is None
     assert not (gold / "_partials").exists()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +13,13 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
+from glue_scripts.common.reports import SilverReport
 from glue_scripts.common.session import LazySpark
 from glue_scripts.common.specs import BRONZE_BY_NAME, SILVER_BY_NAME
 from glue_scripts.jobs.silver_build import run
 from glue_scripts.transforms.silver_merge import reconciliation
 from glue_scripts.transforms.silver_standardize import silver_columns
+from lakehouse_tests.glue_scripts.helpers import one_day
 
 D1, D2, D3 = "2024-01-01", "2024-01-02", "2024-01-03"
 
@@ -54,16 +56,18 @@ def write_bronze(root: Path, table: str, day: str, rows: list[dict[str, Any]], d
 
 
 def build(root: Path, table: str, day: str, run_id: str = "run", quality: bool = False,
-          engine: str = "duckdb") -> dict[str, Any]:
-    """Run silver_build for one table and day under `root` on `engine`; the reconciliation must hold on every run."""
+          engine: str = "duckdb") -> SilverReport:
+    """Run silver_build for one table and day under `root` on `engine`; its report survives JSON, and the
+    reconciliation must hold on every run."""
     args = {"table": table, "ingestion_date": day, "bronze_path": str(root / "bronze"),
             "silver_path": str(root / "silver"), "quarantine_path": str(root / "quarantine"), "run_id": run_id,
             "quality": str(quality).lower(), "engine": engine}
-    result = run(LazySpark(), args)
-    json.dumps(result)
-    assert reconciliation(result)["reconciles"], result
-    assert result["reconciliation"]["reconciles"]
-    return result
+    report = run(LazySpark(), args)
+    assert SilverReport.from_json(report.to_json()) == report
+    for day in report.days.values():
+        assert reconciliation(asdict(day))["reconciles"], day
+        assert day.reconciliation.reconciles
+    return report
 
 
 def contents(root: Path, layer: str, table: str) -> list[tuple[Any, ...]]:
@@ -129,10 +133,10 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     ], drift=True)
     write_bronze(root, "files__part", D3, [part("1", "2024-01-03 08:00:00", comment="v3")])
     out: dict[str, Any] = {"root": root}
-    out[D1] = build(root, "part", D1, run_id="r1")
-    out[D2] = build(root, "part", D2, run_id="r2")
+    out[D1] = one_day(build(root, "part", D1, run_id="r1"))
+    out[D2] = one_day(build(root, "part", D2, run_id="r2"))
     out["mtimes_before_d3"] = {d: mtimes(root, "silver", "part", d) for d in (D1, D2)}
-    out[D3] = build(root, "part", D3, run_id="r3")
+    out[D3] = one_day(build(root, "part", D3, run_id="r3"))
     out["mtimes_after_d3"] = {d: mtimes(root, "silver", "part", d) for d in (D1, D2)}
     return out
 
@@ -145,7 +149,7 @@ def test_standardized_values_and_layout(parts: dict[str, Any]) -> None:
     cols = list(rows[2])
     metadata = ["_updated_at", "_ingestion_date", "_source_ref", "_record_hash", "_run_id"]
     assert cols == [*SILVER_BY_NAME["part"].column_names, *metadata]
-    assert parts[D1]["schema"][0] == ["p_partkey", "bigint"]
+    assert parts[D1].schema[0] == ("p_partkey", "bigint")
 
 
 def test_versions_stale_and_ties(parts: dict[str, Any]) -> None:
@@ -161,13 +165,13 @@ def test_versions_stale_and_ties(parts: dict[str, Any]) -> None:
 def test_counts_per_day(parts: dict[str, Any]) -> None:
     d1, d2, d3 = parts[D1], parts[D2], parts[D3]
     keys = ("bronze_rows", "exact_duplicates", "superseded", "quarantined", "contributing")
-    assert [d1[k] for k in keys] == [13, 1, 2, 5, 5]
-    assert d1["quarantined_by_rule"] == {
+    assert [getattr(d1, k) for k in keys] == [13, 1, 2, 5, 5]
+    assert d1.quarantined_by_rule == {
         "negative_value": 2, "null_key": 1, "unparseable_number": 2, "wrong_column_count": 1}
-    assert (d2["bronze_rows"], d2["exact_duplicates"], d2["superseded"], d2["contributing"]) == (4, 1, 1, 2)
-    assert d2["partitions_rewritten"] == [D2, D1] and d2["replaced"] == 1
-    assert (d3["contributing"], d3["rows"]) == (1, 6)
-    assert all(parts[day]["bytes"] > 0 for day in (D1, D2, D3))  # the written partition's Parquet bytes
+    assert (d2.bronze_rows, d2.exact_duplicates, d2.superseded, d2.contributing) == (4, 1, 1, 2)
+    assert d2.partitions_rewritten == (D2, D1) and d2.replaced == 1
+    assert (d3.contributing, d3.rows) == (1, 6)
+    assert all(parts[day].bytes > 0 for day in (D1, D2, D3))  # the written partition's Parquet bytes
 
 
 def test_quarantine_rows_keep_raw_values(parts: dict[str, Any]) -> None:
@@ -181,7 +185,7 @@ def test_quarantine_rows_keep_raw_values(parts: dict[str, Any]) -> None:
 
 
 def test_only_touched_partitions_rewritten(parts: dict[str, Any]) -> None:
-    assert parts[D3]["partitions_rewritten"] == [D3, D2]
+    assert parts[D3].partitions_rewritten == (D3, D2)
     assert parts["mtimes_after_d3"][D1] == parts["mtimes_before_d3"][D1], "untouched partition rewritten"
     assert parts["mtimes_after_d3"][D2] != parts["mtimes_before_d3"][D2]
 
@@ -189,7 +193,7 @@ def test_only_touched_partitions_rewritten(parts: dict[str, Any]) -> None:
 def test_rerun_changes_nothing(parts: dict[str, Any]) -> None:
     root = parts["root"]
     before = (contents(root, "silver", "part"), contents(root, "quarantine", "part"))
-    again = build(root, "part", D1, run_id="rerun")
-    assert again["contributing"] == 4 and again["superseded"] == 3
+    again = one_day(build(root, "part", D1, run_id="rerun"))
+    assert again.contributing == 4 and again.superseded == 3
     build(root, "part", D2, run_id="rerun")
     assert (contents(root, "silver", "part"), contents(root, "quarantine", "part")) == before

@@ -12,12 +12,14 @@ import os
 import random
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
+from glue_scripts.common.days import ingestion_days
 from glue_scripts.common.session import LazySpark
 from glue_scripts.common.specs import SILVER_BY_NAME, SilverSpec
 from glue_scripts.engine.dialect import literal
@@ -64,9 +66,10 @@ def build_days(root: Path, table: str, first: str, last: str, run_id: str, engin
     args = {"table": table, "ingestion_date": first, "bronze_path": str(root / "bronze"), "engine": engine,
             "silver_path": str(root / "silver"), "quarantine_path": str(root / "quarantine"), "run_id": run_id,
             "quality": "false", **({"ingestion_date_end": last} if last != first else {})}
-    result = run(LazySpark(), args)
-    for day_result in (result["days"].values() if last != first else [result]):
-        assert reconciliation(day_result)["reconciles"], day_result
+    report = run(LazySpark(), args)
+    assert list(report.days) == ingestion_days(args)
+    for day in report.days.values():
+        assert reconciliation(asdict(day))["reconciles"], day
 
 
 def standardized(root: Path, spec: SilverSpec, days: list[str]) -> list[dict[str, Any]]:

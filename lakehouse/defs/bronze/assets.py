@@ -6,10 +6,11 @@ from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
+from glue_scripts.common.reports import BronzeReport
 from glue_scripts.common.specs import BRONZE_SPECS, BronzeSpec
 from lakehouse.defs.bronze.checks import check_specs, evaluate, previous_partition_columns
 from lakehouse.defs.common import (
-    INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, range_metadata, results_by_day,
+    INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, days_metadata, report_of,
     run_with_transient_retry,
 )
 from lakehouse.defs.landing import landing_fingerprints
@@ -72,22 +73,23 @@ def build_bronze_asset(spec: BronzeSpec) -> dg.AssetsDefinition:
         args = job_args(spec, days, context.run_id, warehouse, sources)
         landing = landing_fingerprints(warehouse, spec, days)
         run = run_with_transient_retry(context, lambda: glue.run(context, spec.job, args))
-        by_day = results_by_day(run.metadata, days)
-        corrupt = [file for result in by_day.values() for file in result.get("corrupt_files") or []]
+        report = report_of(run, BronzeReport)
+        by_day = report.for_days(days)
+        corrupt = [file for day in by_day.values() for file in day.corrupt_files]
+        source_rows = sum(day.source_rows for day in by_day.values())
         metrics.publish("bronze", spec.name, {
-            "rows_in": sum(r.get("source_rows", 0) for r in by_day.values()),
-            "rows_out": sum(r.get("rows", 0) for r in by_day.values()),
+            "rows_in": source_rows, "rows_out": sum(day.rows for day in by_day.values()),
             "corrupt_files": len(corrupt), "duration_seconds": time.monotonic() - started,
         })
         for file in corrupt:
-            context.log.warning(f"{spec.name}: quarantined unreadable file {file['path']}: {file['reason']}")
+            context.log.warning(f"{spec.name}: quarantined unreadable file {file.path}: {file.reason}")
         catalog.refresh(context, "bronze", spec.name, table_uri)
         checks = {day: evaluate(spec, key, result, previous if i == 0 else previous_partition_columns(table_uri, day))
                   for i, (day, result) in enumerate(by_day.items())}
         yield dg.MaterializeResult(metadata={
-            **range_metadata(by_day, run.run_id),
-            "source_rows": sum(int(r.get("source_rows", 0)) for r in by_day.values()),
-            "source_ref": "; ".join(str(r.get("source_ref", "")) for r in by_day.values()),
+            **days_metadata(report.path, by_day, run.run_id),
+            "source_rows": source_rows,
+            "source_ref": "; ".join(day.source_ref for day in by_day.values()),
             **landing,
         })
         yield from check_events(context, checks)

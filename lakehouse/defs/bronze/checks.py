@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import dagster as dg
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from glue_scripts.common.fs import filesystem_for, join
+from glue_scripts.common.reports import BronzeDay, LandingCounts, plain
 from glue_scripts.common.specs import BronzeSpec
 from lakehouse.defs.common import per_day
 
@@ -56,12 +55,12 @@ def previous_partition_columns(table_uri: str, day: str) -> list[str] | None:
     return pq.read_schema(files[0].path, filesystem=fs).names if files else None
 
 
-def evaluate(spec: BronzeSpec, key: dg.AssetKey, result: dict[str, Any], previous: list[str] | None) -> list[dg.AssetCheckResult]:
-    """Check results for one partition's job result."""
-    rows, source_rows = int(result.get("rows", 0)), int(result.get("source_rows", 0))
-    columns = [c for c, _ in result.get("schema", [])]
-    corrupt = result.get("corrupt_files") or []
-    missing = result.get("missing_columns") or []
+def evaluate(spec: BronzeSpec, key: dg.AssetKey, day: BronzeDay, previous: list[str] | None) -> list[dg.AssetCheckResult]:
+    """Check results for one partition's report."""
+    rows, source_rows = day.rows, day.source_rows
+    columns = [c for c, _ in day.schema]
+    corrupt = [plain(c) for c in day.corrupt_files]
+    missing = [plain(m) for m in day.landing.missing_columns] if day.landing else []
     added = sorted(set(columns) - set(previous or columns))
     removed = sorted(set(previous or columns) - set(columns))
     results = [
@@ -77,26 +76,34 @@ def evaluate(spec: BronzeSpec, key: dg.AssetKey, result: dict[str, Any], previou
                             metadata={"corrupt_files": dg.MetadataValue.json(corrupt), "count": len(corrupt)}),
     ]
     if spec.fmt in LANDING_FORMATS:
-        results += landing_results(key, result, rows)
+        results += landing_results(key, _landing(spec, day), rows)
     if spec.fmt == "log":
-        failures = int(result.get("parse_failures", 0))
+        failures = _landing(spec, day).parse_failures
         rate = failures / rows if rows else 0.0
         results.append(dg.AssetCheckResult(
             check_name="parse_failure_rate_within_threshold", asset_key=key,
             passed=rate <= PARSE_FAILURE_THRESHOLD,
             metadata={"parse_failures": failures, "rate": rate, "threshold": PARSE_FAILURE_THRESHOLD},
         ))
-    return [*results, *evaluate_source_accounting(spec, key, result)]
+    return [*results, *evaluate_source_accounting(spec, key, day)]
 
 
-def landing_results(key: dg.AssetKey, result: dict[str, Any], rows: int) -> list[dg.AssetCheckResult]:
+def _landing(spec: BronzeSpec, day: BronzeDay) -> LandingCounts:
+    """The landing accounting a file-drop or web-log partition's report must carry."""
+    if day.landing is None:
+        raise ValueError(f"the {spec.job} report of {spec.name} has no landing counts")
+    return day.landing
+
+
+def landing_results(key: dg.AssetKey, landing: LandingCounts, rows: int) -> list[dg.AssetCheckResult]:
     """Accounting and unread-name results of a landing-zone partition."""
-    read, rejected = int(result.get("records_read", 0)), int(result.get("records_rejected", 0))
-    skipped = result.get("skipped_names") or []
+    read, rejected = landing.records_read, landing.records_rejected
+    skipped = [plain(s) for s in landing.skipped_names]
     return [
         dg.AssetCheckResult(check_name="records_accounted_for", asset_key=key, passed=read == rows + rejected,
                             metadata={"records_read": read, "rows_written": rows, "records_rejected": rejected,
-                                      "rejected_records": dg.MetadataValue.json(result.get("rejected_records") or [])}),
+                                      "rejected_records": dg.MetadataValue.json(
+                                          [plain(r) for r in landing.rejected_records])}),
         dg.AssetCheckResult(check_name="landing_has_no_unread_names", asset_key=key, passed=not skipped,
                             severity=dg.AssetCheckSeverity.WARN,
                             metadata={"unread": dg.MetadataValue.json(skipped), "count": len(skipped)}),
@@ -116,13 +123,15 @@ def source_accounting_specs(spec: BronzeSpec, key: dg.AssetKey) -> list[dg.Asset
     )]
 
 
-def evaluate_source_accounting(spec: BronzeSpec, key: dg.AssetKey, result: dict[str, Any]) -> list[dg.AssetCheckResult]:
-    """The accounting check's result for one partition's job result (database tables only)."""
+def evaluate_source_accounting(spec: BronzeSpec, key: dg.AssetKey, day: BronzeDay) -> list[dg.AssetCheckResult]:
+    """The accounting check's result for one partition's report (database tables only)."""
     if spec.source != "db":
         return []
-    source, seen = int(result.get("source_rows_total", -1)), int(result.get("bronze_rows_seen", -1))
+    if day.accounting is None:
+        raise ValueError(f"the {spec.job} report of {spec.name} has no source accounting")
+    source, seen = day.accounting.source_rows_total, day.accounting.bronze_rows_seen
     return [dg.AssetCheckResult(
         check_name=SEEN_EVERY_SOURCE_ROW, asset_key=key, passed=source == seen and source >= 0,
         metadata={"source_rows_total": source, "bronze_rows_seen": seen, "missing": source - seen,
-                  "outside_window_rows": int(result.get("outside_window_rows", 0))},
+                  "outside_window_rows": day.accounting.outside_window_rows},
     )]

@@ -7,9 +7,11 @@ from typing import Any
 
 import dagster as dg
 
+from glue_scripts.common.reports import GoldQuality, GoldReport, MartBuild, plain
 from glue_scripts.transforms.gold import MARTS, Mart
 from lakehouse.defs.common import (
     FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, job_metadata, per_day,
+    report_of,
 )
 from lakehouse.defs.gold.freshness import GOLD_FRESHNESS
 from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
@@ -41,33 +43,32 @@ def silver_materialized(instance: dg.DagsterInstance, mart: Mart, days: Sequence
     return stamps
 
 
-def evaluate(mart: Mart, key: dg.AssetKey, quality: dict[str, Any], silver: dict[str, float | None]) -> list[dg.AssetCheckResult]:
+def evaluate(mart: Mart, key: dg.AssetKey, quality: GoldQuality, silver: dict[str, float | None]) -> list[dg.AssetCheckResult]:
     """Check results from the quality measures the gold job reported and silver's materialization record."""
-    negative = quality.get("negative_measures", {})
-    reconciliation = quality.get("reconciliation", {})
+    negative = dict(quality.negative_measures)
+    reconciliation = {measure: plain(r) for measure, r in quality.reconciliation.items()}
     stale = sorted(t for t, stamp in silver.items() if stamp is None)
     return [
-        dg.AssetCheckResult(check_name="grain_is_unique", asset_key=key, passed=quality.get("grain_duplicates", 1) == 0,
-                            metadata={"duplicate_grain_keys": quality.get("grain_duplicates", -1)}),
+        dg.AssetCheckResult(check_name="grain_is_unique", asset_key=key, passed=quality.grain_duplicates == 0,
+                            metadata={"duplicate_grain_keys": quality.grain_duplicates}),
         dg.AssetCheckResult(check_name="measures_are_non_negative", asset_key=key, passed=not any(negative.values()),
                             metadata={"negative_rows": dg.MetadataValue.json(negative)}),
         dg.AssetCheckResult(check_name="totals_reconcile_with_silver", asset_key=key,
-                            passed=bool(reconciliation) and all(r["equal"] for r in reconciliation.values()),
+                            passed=bool(reconciliation) and all(r.equal for r in quality.reconciliation.values()),
                             metadata={"totals": dg.MetadataValue.json(reconciliation)}),
         dg.AssetCheckResult(check_name="built_from_silver_of_its_day", asset_key=key, passed=not stale,
                             metadata={"missing_silver_partitions": ", ".join(stale) or "none",
-                                      "silver_latest_days": dg.MetadataValue.json(quality.get("silver_days") or {})}),
+                                      "silver_latest_days": dg.MetadataValue.json(dict(quality.silver_days))}),
     ]
 
 
-def incremental_metadata(result: dict[str, Any]) -> dict[str, Any]:
+def incremental_metadata(build: MartBuild) -> dict[str, Any]:
     """How the job rebuilt the mart: `recompute` (full | incremental) and, if incremental, the partials it touched."""
-    metadata: dict[str, Any] = {"recompute": str(result.get("recompute", "full"))}
-    for name in ("partials_recomputed", "partials_removed"):
-        if name in result:
-            metadata[name] = ", ".join(result[name]) or "none"
-    if "partials_reused" in result:
-        metadata["partials_reused"] = int(result["partials_reused"])
+    metadata: dict[str, Any] = {"recompute": build.recompute}
+    if build.partials is not None:
+        metadata.update(partials_recomputed=", ".join(build.partials.recomputed) or "none",
+                        partials_removed=", ".join(build.partials.removed) or "none",
+                        partials_reused=build.partials.reused)
     return metadata
 
 
@@ -98,14 +99,14 @@ def build_gold_asset(mart: Mart) -> dg.AssetsDefinition:
         started = time.monotonic()
         run = glue.run(context, "gold_build", {"mart": mart.name, **day_range_args(days), "silver_path": warehouse.uri("silver"),
                                                "gold_path": warehouse.uri("gold"), "run_id": context.run_id, "engine": glue.engine})
-        metrics.publish("gold", mart.name, {"rows_out": run.metadata.get("rows", 0), "duration_seconds": time.monotonic() - started})
+        # A range builds the mart once, as of its last day: every day of the range is judged on that build.
+        build = report_of(run, GoldReport).for_days([days[-1]])[days[-1]]
+        metrics.publish("gold", mart.name, {"rows_out": build.rows, "duration_seconds": time.monotonic() - started})
         catalog.refresh(context, "gold", mart.name, warehouse.uri("gold", mart.name))
         yield dg.MaterializeResult(
-            metadata={**job_metadata(run.metadata, run.run_id), "totals": dg.MetadataValue.json(run.metadata.get("totals") or {}),
-                      **incremental_metadata(run.metadata)})
-        # A range builds the mart once, as of its last day: every day of the range is judged on that build.
-        quality = run.metadata.get("quality") or {}
-        yield from check_events(context, {day: evaluate(mart, key, quality, silver[day]) for day in days})
+            metadata={**job_metadata(build.rows, build.bytes, build.path, build.schema, run.run_id),
+                      "totals": dg.MetadataValue.json(dict(build.totals)), **incremental_metadata(build)})
+        yield from check_events(context, {day: evaluate(mart, key, build.quality, silver[day]) for day in days})
 
     return _gold
 

@@ -3,13 +3,13 @@ range merges its days in order inside one Glue run."""
 
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 import dagster as dg
 
+from glue_scripts.common.reports import SilverDay, SilverReport
 from glue_scripts.common.specs import SILVER_SPECS, SilverSpec
 from lakehouse.defs.common import (
-    FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, range_metadata, results_by_day,
+    FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, days_metadata, report_of,
 )
 from lakehouse.defs.silver.checks import QuarantineThresholds, check_specs, evaluate
 from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
@@ -18,12 +18,12 @@ from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
 COUNTS = ("bronze_rows", "contributing", "exact_duplicates", "superseded", "quarantined", "held", "released")
 
 
-def _rule_totals(results: Iterable[dict[str, Any]]) -> dict[str, int]:
+def _rule_totals(days: Iterable[SilverDay]) -> dict[str, int]:
     """Quarantined rows per rule, summed over the days of a run."""
     totals: dict[str, int] = {}
-    for result in results:
-        for rule, n in (result.get("quarantined_by_rule") or {}).items():
-            totals[rule] = totals.get(rule, 0) + int(n)
+    for day in days:
+        for rule, n in day.quarantined_by_rule.items():
+            totals[rule] = totals.get(rule, 0) + n
     return totals
 
 
@@ -69,8 +69,9 @@ def build_silver_asset(name: str, bronze: str, spec: SilverSpec | None) -> dg.As
                 "engine": glue.engine}
         started = time.monotonic()
         run = glue.run(context, "silver_build", args)
-        by_day = results_by_day(run.metadata, days)
-        counts = {k: sum(int(r.get(k) or 0) for r in by_day.values()) for k in COUNTS}
+        report = report_of(run, SilverReport)
+        by_day = report.for_days(days)
+        counts = {k: sum(getattr(day, k) for day in by_day.values()) for k in COUNTS}
         metrics.publish("silver", name, {
             "rows_in": counts["bronze_rows"], "rows_out": counts["contributing"], "quarantined_rows": counts["quarantined"],
             "quarantine_ratio": counts["quarantined"] / counts["bronze_rows"] if counts["bronze_rows"] else 0.0,
@@ -78,16 +79,14 @@ def build_silver_asset(name: str, bronze: str, spec: SilverSpec | None) -> dg.As
         })
         catalog.refresh(context, "silver", name, warehouse.uri("silver", name))
         catalog.refresh(context, "quarantine", name, warehouse.uri("quarantine", name))
-        # A range measures the table's quality once, after its last day; every day's checks read that measure.
-        last = by_day[days[-1]]
-        quality = last.get("quality")
+        # A run measures the table's quality once, after its last day; every day's checks read that measure.
         yield dg.MaterializeResult(metadata={
-            **range_metadata(by_day, run.run_id), **counts,
+            **days_metadata(report.path, by_day, run.run_id), **counts,
             "quarantined_by_rule": dg.MetadataValue.json(_rule_totals(by_day.values())),
             "partitions_rewritten": dg.MetadataValue.json(
-                list(dict.fromkeys(p for r in by_day.values() for p in r.get("partitions_rewritten") or []))),
-            "dagster/row_count": int(last.get("rows", 0))})
-        yield from check_events(context, {d: evaluate(spec, key, {**r, "quality": quality}, config) for d, r in by_day.items()})
+                list(dict.fromkeys(p for day in by_day.values() for p in day.partitions_rewritten))),
+            "dagster/row_count": by_day[days[-1]].rows})
+        yield from check_events(context, {d: evaluate(spec, key, day, report.quality, config) for d, day in by_day.items()})
 
     return _silver
 

@@ -1,9 +1,8 @@
 """Silver asset checks: blocking key, reference, range and reconciliation checks; a graded quarantine ratio."""
 
-from typing import Any
-
 import dagster as dg
 
+from glue_scripts.common.reports import SilverDay, SilverQuality
 from glue_scripts.common.specs import SilverSpec
 from lakehouse.defs.common import per_day
 
@@ -39,9 +38,11 @@ def check_specs(spec: SilverSpec | None, key: dg.AssetKey) -> list[dg.AssetCheck
     return per_day(specs)
 
 
-def evaluate(spec: SilverSpec | None, key: dg.AssetKey, result: dict[str, Any], thresholds: QuarantineThresholds) -> list[dg.AssetCheckResult]:
-    """Check results from the silver job's counts and its quality measures."""
-    counts = {k: int(result.get(k, 0)) for k in ("bronze_rows", "contributing", "exact_duplicates", "superseded", "quarantined")}
+def evaluate(spec: SilverSpec | None, key: dg.AssetKey, day: SilverDay, quality: SilverQuality | None,
+             thresholds: QuarantineThresholds) -> list[dg.AssetCheckResult]:
+    """Check results from one day's counts and the table's quality measures (None when not measured: the key
+    check fails, as no measure says the key holds)."""
+    counts = {k: getattr(day, k) for k in ("bronze_rows", "contributing", "exact_duplicates", "superseded", "quarantined")}
     accounted = counts["contributing"] + counts["exact_duplicates"] + counts["superseded"] + counts["quarantined"]
     ratio = counts["quarantined"] / counts["bronze_rows"] if counts["bronze_rows"] else 0.0
     judged = counts["bronze_rows"] >= thresholds.quarantine_min_rows
@@ -57,17 +58,17 @@ def evaluate(spec: SilverSpec | None, key: dg.AssetKey, result: dict[str, Any], 
             metadata={"ratio": ratio, "judged": judged, "bronze_rows": counts["bronze_rows"],
                       "min_rows": thresholds.quarantine_min_rows, "warn_above": thresholds.quarantine_warn_ratio,
                       "fail_above": thresholds.quarantine_fail_ratio,
-                      "quarantined_by_rule": dg.MetadataValue.json(result.get("quarantined_by_rule") or {})}),
+                      "quarantined_by_rule": dg.MetadataValue.json(dict(day.quarantined_by_rule))}),
     ]
     if spec is None:
         return results
-    quality = result.get("quality") or {}
-    orphans = quality.get("orphans") or {}
-    violations = quality.get("violations") or {}
+    null_keys, duplicate_keys = (quality.null_keys, quality.duplicate_keys) if quality else (-1, -1)
+    orphans = dict(quality.orphans) if quality else {}
+    violations = dict(quality.violations) if quality else {}
     results += [
         dg.AssetCheckResult(check_name="primary_key_is_unique_and_not_null", asset_key=key,
-                            passed=quality.get("null_keys", 1) == 0 and quality.get("duplicate_keys", 1) == 0,
-                            metadata={"null_keys": quality.get("null_keys", -1), "duplicate_keys": quality.get("duplicate_keys", -1)}),
+                            passed=null_keys == 0 and duplicate_keys == 0,
+                            metadata={"null_keys": null_keys, "duplicate_keys": duplicate_keys}),
         dg.AssetCheckResult(check_name="foreign_keys_resolve", asset_key=key, passed=not any(orphans.values()),
                             metadata={"orphans": dg.MetadataValue.json(orphans)}),
         dg.AssetCheckResult(check_name="values_in_accepted_ranges", asset_key=key, passed=not any(violations.values()),

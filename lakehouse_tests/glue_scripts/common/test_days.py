@@ -24,9 +24,9 @@ def test_bad_ranges_are_refused(args: dict[str, str], message: str) -> None:
         ingestion_days(args)
 
 
-def test_one_day_result_is_returned_as_is() -> None:
+def test_one_day_is_a_range_of_one() -> None:
     assert over_days({"ingestion_date": "2024-01-01", "table": "t"}, lambda a: {"seen": dict(a)}) == {
-        "seen": {"ingestion_date": "2024-01-01", "table": "t"}}
+        "2024-01-01": {"seen": {"ingestion_date": "2024-01-01", "table": "t"}}}
 
 
 def test_range_runs_each_day_in_order_with_one_day_arguments() -> None:
@@ -34,5 +34,4 @@ def test_range_runs_each_day_in_order_with_one_day_arguments() -> None:
     result = over_days({"ingestion_date": "2024-01-01", "ingestion_date_end": "2024-01-03", "table": "t"},
                        lambda a: seen.append(dict(a)) or {"rows": len(seen)})
     assert seen == [{"ingestion_date": d, "table": "t"} for d in ("2024-01-01", "2024-01-02", "2024-01-03")]
-    assert result == {"ingestion_date": "2024-01-01", "ingestion_date_end": "2024-01-03",
-                      "days": {"2024-01-01": {"rows": 1}, "2024-01-02": {"rows": 2}, "2024-01-03": {"rows": 3}}}
+    assert result == {"2024-01-01": {"rows": 1}, "2024-01-02": {"rows": 2}, "2024-01-03": {"rows": 3}}

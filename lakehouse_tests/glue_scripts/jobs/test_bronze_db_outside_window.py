@@ -13,11 +13,12 @@ import dagster as dg
 import psycopg2
 import pyarrow.dataset as ds
 
+from glue_scripts.common.reports import BronzeDay
 from glue_scripts.common.specs import BRONZE_BY_NAME
 from glue_scripts.jobs import silver_build
 from glue_scripts.jobs.bronze_ingest_db import OUTSIDE_REF, run
 from lakehouse.defs.bronze.checks import SEEN_EVERY_SOURCE_ROW, evaluate_source_accounting
-from lakehouse_tests.glue_scripts.helpers import job_args, no_spark
+from lakehouse_tests.glue_scripts.helpers import job_args, no_spark, one_day
 
 SPEC = BRONZE_BY_NAME["db__orders"]
 KEY = dg.AssetKey(["bronze", "db__orders"])
@@ -73,7 +74,7 @@ def _rows(table: Path) -> list[dict[str, Any]]:
     return dataset.to_table().to_pylist()
 
 
-def passes(result: dict[str, Any]) -> bool:
+def passes(result: BronzeDay) -> bool:
     """The accounting check's verdict on a job result."""
     [check] = evaluate_source_accounting(SPEC, KEY, result)
     assert check.check_name == SEEN_EVERY_SOURCE_ROW
@@ -88,14 +89,14 @@ def outside_rows(tmp_path: Path) -> list[tuple[str, str | None, str]]:
 
 def test_sqlite_rows_outside_every_window_reach_bronze_once_then_silver_quarantine(tmp_path: Path) -> None:
     url, spark = sqlite_source(tmp_path), no_spark()
-    results = [run(spark, job_args(tmp_path, "db__orders", day, jdbc_url=url)) for day in (*DAYS, DAYS[0])]
+    results = [one_day(run(spark, job_args(tmp_path, "db__orders", day, jdbc_url=url))) for day in (*DAYS, DAYS[0])]
 
     assert outside_rows(tmp_path) == [("90", None, DAYS[0]), ("91", "2024-1-2 10:00:00", DAYS[0])]
     assert sorted(r["o_orderkey"] for r in bronze_rows(tmp_path)) == ["1", "2", "90", "91"]
     # day 1, day 2, then day 1 again: the re-run takes the outside rows back, as no other partition holds them
-    assert [(r["rows"], r["outside_window_rows"]) for r in results] == [(3, 2), (1, 0), (3, 2)]
-    assert [(r["source_rows_total"], r["bronze_rows_seen"]) for r in results] == [(3, 3), (4, 4), (3, 3)]
-    assert all(r["rows"] == r["source_rows"] and passes(r) for r in results)
+    assert [(r.rows, r.accounting.outside_window_rows) for r in results] == [(3, 2), (1, 0), (3, 2)]
+    assert [(r.accounting.source_rows_total, r.accounting.bronze_rows_seen) for r in results] == [(3, 3), (4, 4), (3, 3)]
+    assert all(r.rows == r.source_rows and passes(r) for r in results)
 
     silver_build.run(spark, {"table": "orders", "ingestion_date": DAYS[0], "bronze_path": str(tmp_path / "bronze"),
                              "silver_path": str(tmp_path / "silver"), "quarantine_path": str(tmp_path / "quarantine"),
@@ -108,15 +109,17 @@ def test_sqlite_rows_outside_every_window_reach_bronze_once_then_silver_quaranti
 
     # bronze loses day 1 (its window row and both outside rows) before day 2 runs again: the check fails
     shutil.rmtree(tmp_path / "bronze" / "db__orders" / f"ingestion_date={DAYS[0]}")
-    result = run(spark, job_args(tmp_path, "db__orders", DAYS[1], jdbc_url=url))
-    assert (result["outside_window_rows"], result["source_rows_total"], result["bronze_rows_seen"]) == (2, 4, 3)
+    result = one_day(run(spark, job_args(tmp_path, "db__orders", DAYS[1], jdbc_url=url)))
+    counted = result.accounting
+    assert (counted.outside_window_rows, counted.source_rows_total, counted.bronze_rows_seen) == (2, 4, 3)
     [check] = evaluate_source_accounting(SPEC, KEY, result)
     assert not check.passed and check.metadata["missing"].value == 1
 
 
 def test_postgres_rows_outside_every_window_reach_bronze_once(tmp_path: Path, postgres_url: str) -> None:
     url, spark = postgres_source(postgres_url, "outside_window"), no_spark()
-    results = [run(spark, job_args(tmp_path, "db__orders", day, jdbc_url=url)) for day in DAYS]
+    results = [one_day(run(spark, job_args(tmp_path, "db__orders", day, jdbc_url=url))) for day in DAYS]
     assert outside_rows(tmp_path) == [("90", None, DAYS[0]), ("91", "2024-1-2 10:00:00", DAYS[0])]
-    assert [(r["rows"], r["source_rows_total"], r["bronze_rows_seen"]) for r in results] == [(3, 3, 3), (1, 4, 4)]
+    assert [(r.rows, r.accounting.source_rows_total, r.accounting.bronze_rows_seen) for r in results] == [
+        (3, 3, 3), (1, 4, 4)]
     assert all(passes(r) for r in results)

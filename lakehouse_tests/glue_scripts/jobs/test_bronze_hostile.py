@@ -24,7 +24,7 @@ from glue_scripts.common.specs import BRONZE_BY_NAME, SILVER_BY_NAME
 from glue_scripts.jobs import bronze_ingest_files, bronze_ingest_logs, silver_build
 from lakehouse.defs.bronze.checks import evaluate
 from lakehouse.sources.simulate import simulate
-from lakehouse_tests.glue_scripts.helpers import no_spark, silver_table
+from lakehouse_tests.glue_scripts.helpers import no_spark, one_day, silver_table
 
 FILE_TABLES = ("files__region", "files__nation", "files__supplier", "files__part", "files__partsupp")
 SILVER = ("region", "nation", "supplier")
@@ -57,7 +57,7 @@ class World:
     clean: Path
     hostile: Path
     day: str
-    results: dict[str, dict[str, dict[str, Any]]]
+    results: dict[str, dict[str, Any]]  # world -> table -> the one day's report
     names: dict[str, str]
 
 
@@ -94,12 +94,12 @@ def _inject(root: Path, day: str, corrupt_log: str) -> dict[str, str]:
     return names
 
 
-def _run(root: Path, day: str, silver: bool) -> dict[str, dict[str, Any]]:
+def _run(root: Path, day: str, silver: bool) -> dict[str, Any]:
     spark = no_spark()
     args = {"ingestion_date": day, "landing_path": str(root / "landing"), "bronze_path": str(root / "bronze"),
             "quarantine_path": str(root / "quarantine"), "run_id": "run"}
-    results = {t: bronze_ingest_files.run(spark, {**args, "table": t}) for t in FILE_TABLES}
-    results["logs__web_access"] = bronze_ingest_logs.run(spark, {**args, "table": "logs__web_access"})
+    results = {t: one_day(bronze_ingest_files.run(spark, {**args, "table": t})) for t in FILE_TABLES}
+    results["logs__web_access"] = one_day(bronze_ingest_logs.run(spark, {**args, "table": "logs__web_access"}))
     for table in SILVER if silver else ():
         results[table] = silver_build.run(spark, {
             "table": table, "ingestion_date": day, "bronze_path": str(root / "bronze"),
@@ -159,7 +159,7 @@ def test_the_hostile_run_finishes_and_every_delivery_is_accounted_for(world: Wor
     for table in (*FILE_TABLES, "logs__web_access"):
         assert _check(world, table, "records_accounted_for").passed, table
         result = world.results["hostile"][table]
-        assert result["rows"] == result["source_rows"] > 0
+        assert result.rows == result.source_rows > 0
 
 
 def test_file_names_are_literal(world: World) -> None:
@@ -172,7 +172,7 @@ def test_file_names_are_literal(world: World) -> None:
 
 
 def test_symlinks_and_special_files_are_refused_never_followed(world: World) -> None:
-    corrupt = {c["path"].rsplit("/", 1)[-1]: c["reason"] for c in world.results["hostile"]["files__region"]["corrupt_files"]}
+    corrupt = {c.path.rsplit("/", 1)[-1]: c.reason for c in world.results["hostile"]["files__region"].corrupt_files}
     assert "symbolic link" in corrupt["region-link.csv"] and "not a regular file" in corrupt["region-fifo.csv"]
     folder = world.hostile / "quarantine" / "_files" / "files__region" / f"ingestion_date={world.day}"
     assert json.loads((folder / "region-link.csv.reason.json").read_text())["reason"].startswith("symbolic link")
@@ -189,7 +189,7 @@ def test_names_the_reader_does_not_take_are_reported(world: World) -> None:
 
 
 def test_unusable_headers_quarantine_their_file_and_the_rest_is_ingested(world: World) -> None:
-    corrupt = {c["path"].rsplit("/", 1)[-1]: c["reason"] for c in world.results["hostile"]["files__nation"]["corrupt_files"]}
+    corrupt = {c.path.rsplit("/", 1)[-1]: c.reason for c in world.results["hostile"]["files__nation"].corrupt_files}
     assert set(corrupt) == {*BAD_HEADERS, "nation-latin1.csv"}
     for name, (_, reason) in BAD_HEADERS.items():
         assert reason in corrupt[name], (name, corrupt[name])
@@ -215,9 +215,9 @@ def test_standard_formats_bom_quoted_newline_truncated_gzip(world: World) -> Non
     silver = {r["r_regionkey"]: r for r in _silver(world, "region")}
     assert _stable([r for k, r in silver.items() if k != 92]) == _stable(_truth(world, "region"))
     assert silver[92]["r_comment"] == 'two\nlines, "quoted"'
-    logs = [c["path"].rsplit("/", 1)[-1] for c in world.results["hostile"]["logs__web_access"]["corrupt_files"]]
-    assert logs == [c["path"].rsplit("/", 1)[-1] for c in world.results["clean"]["logs__web_access"]["corrupt_files"]]
-    assert logs and "gzip" in world.results["hostile"]["logs__web_access"]["corrupt_files"][0]["reason"]
+    logs = [c.path.rsplit("/", 1)[-1] for c in world.results["hostile"]["logs__web_access"].corrupt_files]
+    assert logs == [c.path.rsplit("/", 1)[-1] for c in world.results["clean"]["logs__web_access"].corrupt_files]
+    assert logs and "gzip" in world.results["hostile"]["logs__web_access"].corrupt_files[0].reason
 
 
 def test_json_lines_defects_are_quarantined_with_their_rule(world: World) -> None:
@@ -230,11 +230,11 @@ def test_json_lines_defects_are_quarantined_with_their_rule(world: World) -> Non
 
 
 def test_records_over_the_limit_are_quarantined_with_size_and_file(world: World) -> None:
-    rejected = {_ref({"_source_ref": r["path"]}): r for t in ("files__supplier", "logs__web_access")
-                for r in world.results["hostile"][t]["rejected_records"]}
-    assert rejected["supplier-hostile.jsonl"]["bytes"] == len(SUPPLIER_LINES["oversize"]) + 1
-    assert rejected["access-huge.log.gz"]["bytes"] == (8 << 20) + 1
-    assert all(r["reason"].startswith("record_too_large") for r in rejected.values())
+    rejected = {_ref({"_source_ref": r.path}): r for t in ("files__supplier", "logs__web_access")
+                for r in world.results["hostile"][t].landing.rejected_records}
+    assert rejected["supplier-hostile.jsonl"].bytes == len(SUPPLIER_LINES["oversize"]) + 1
+    assert rejected["access-huge.log.gz"].bytes == (8 << 20) + 1
+    assert all(r.reason.startswith("record_too_large") for r in rejected.values())
     listed = world.hostile / "quarantine" / "_files" / "logs__web_access" / f"ingestion_date={world.day}"
     assert json.loads((listed / "access-huge.log.gz.records.json").read_text())["records"][0]["line"] == 1
     logs = _rows(world.hostile, "bronze", "logs__web_access", world.day)

@@ -10,7 +10,7 @@ from glue_scripts.common.api_client import ApiError
 from glue_scripts.common.specs import BRONZE_BY_NAME, BRONZE_METADATA_COLUMNS
 from glue_scripts.jobs.bronze_ingest_api import run
 from lakehouse_tests.glue_scripts.fake_api import TOKEN, FakeApi, serve
-from lakehouse_tests.glue_scripts.helpers import job_args, no_spark, partition_rows, partition_table
+from lakehouse_tests.glue_scripts.helpers import job_args, no_spark, one_day, partition_rows, partition_table
 
 RECORDS = [
     '{"c_custkey": 1, "c_name": "Customer#000000001", "c_acctbal": 711.560, "c_mktsegment": "building",'
@@ -25,7 +25,7 @@ def test_api_job_ingests_every_page_raw(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("CRM_TOKEN", TOKEN)
     api = FakeApi(RECORDS, faults=[(500, {})])
     with serve(api):
-        result = run(no_spark(), job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN"))
+        result = one_day(run(no_spark(), job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN")))
     spec = BRONZE_BY_NAME["api__customers"]
     table = partition_table(tmp_path, "api__customers")
     assert table.column_names == [*spec.columns, "loyalty", *BRONZE_METADATA_COLUMNS]
@@ -36,7 +36,7 @@ def test_api_job_ingests_every_page_raw(tmp_path: Path, monkeypatch: pytest.Monk
     assert rows[2]["c_acctbal"] == "-5e2" and rows[2]["loyalty"] == '{"tier":"gold"}' and rows[2]["c_comment"] is None
     assert rows[0]["_record_hash"] == rows[1]["_record_hash"] != rows[2]["_record_hash"]
     assert {r["_source_system"] for r in rows} == {"api"}
-    assert result["rows"] == result["source_rows"] == 3
+    assert result.rows == result.source_rows == 3
     ok = [e for e in api.log if e["query"].get("cursor") is None and e is not api.log[0]][0]
     assert ok["query"]["updated_since"] == "2024-01-02 00:00:00" and ok["query"]["updated_until"] == "2024-01-03 00:00:00"
 
@@ -56,9 +56,9 @@ def test_api_records_with_unusable_keys_are_kept_whole_for_quarantine(
     records = [RECORDS[0], '{"c_custkey": 3, "C_NAME": "a", "c_name": "b"}', '{"c_custkey": 4, "_source_ref": "x"}',
                '{"C_CUSTKEY": 5, "Loyalty": "gold"}', '{"c_custkey": 6, "c_name": {"first": "n", "last": [1]}}']
     with serve(FakeApi(records)) as api:
-        result = run(no_spark(), job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN"))
+        result = one_day(run(no_spark(), job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN")))
     rows = partition_rows(tmp_path, "api__customers")
-    assert result["rows"] == result["source_rows"] == 5
+    assert result.rows == result.source_rows == 5
     refused = sorted(r["_corrupt_record"] for r in rows if r["_defects"] == "unusable_key")
     assert refused == ['{"c_custkey": "3", "C_NAME": "a", "c_name": "b"}', '{"c_custkey": "4", "_source_ref": "x"}']
     fine = {r["c_custkey"]: r for r in rows if r["_defects"] is None}
@@ -72,8 +72,8 @@ def test_a_day_of_only_nested_values_keeps_their_defects(
 ) -> None:
     monkeypatch.setenv("CRM_TOKEN", TOKEN)
     with serve(FakeApi([RECORDS[0], '{"c_custkey": 6, "c_name": {"first": "n"}}'])) as api:
-        result = run(no_spark(), job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN"))
+        result = one_day(run(no_spark(), job_args(tmp_path, "api__customers", api_url=api.url, api_token_env="CRM_TOKEN")))
     table = partition_table(tmp_path, "api__customers")
     assert table.column("_defects").to_pylist() == [None, "not_a_scalar:c_name"]
     assert table.column("_corrupt_record").to_pylist() == [None, None]
-    assert result["rows"] == 2 and ["_defects", "string"] in result["schema"]
+    assert result.rows == 2 and ("_defects", "string") in result.schema

@@ -17,7 +17,7 @@ from glue_scripts.common import db_source
 from glue_scripts.common.specs import BRONZE_BY_NAME, BRONZE_METADATA_COLUMNS
 from glue_scripts.common.transient import is_transient_message
 from glue_scripts.jobs.bronze_ingest_db import SourceQueryError, SourceUnavailableError, run
-from lakehouse_tests.glue_scripts.helpers import job_args, no_spark, partition_table
+from lakehouse_tests.glue_scripts.helpers import job_args, no_spark, one_day, partition_table
 
 COLUMNS = BRONZE_BY_NAME["db__orders"].columns
 ROOT = Path(__file__).resolve().parents[3]
@@ -45,7 +45,7 @@ def test_watermark_window_and_raw_values(tmp_path: Path) -> None:
         _order("3", "2024-01-02 12:00:00"),
         _order("4", "2024-01-03 00:00:00"),
     ])
-    result = run(no_spark(), job_args(tmp_path, "db__orders", jdbc_url=url))
+    result = one_day(run(no_spark(), job_args(tmp_path, "db__orders", jdbc_url=url)))
     table = partition_table(tmp_path, "db__orders")
     assert table.column_names == [*COLUMNS, *BRONZE_METADATA_COLUMNS]
     rows = {r["o_orderkey"]: r for r in table.to_pylist()}
@@ -54,8 +54,8 @@ def test_watermark_window_and_raw_values(tmp_path: Path) -> None:
     assert rows["2"]["o_totalprice"] == "173665.47"
     assert rows["2"]["_source_ref"] == "orders updated_at in [2024-01-02 00:00:00, 2024-01-03 00:00:00)"
     assert {r["_source_system"] for r in rows.values()} == {"db"}
-    assert result["source_rows"] == result["rows"] == 3
-    assert result["source_ref"] == rows["2"]["_source_ref"]
+    assert result.source_rows == result.rows == 3
+    assert result.source_ref == rows["2"]["_source_ref"]
 
 
 def test_missing_sqlite_database_names_the_source(tmp_path: Path) -> None:
@@ -93,14 +93,14 @@ def test_rows_stream_in_batches_into_one_file(tmp_path: Path, monkeypatch: pytes
     url = _database(tmp_path / "source.sqlite", [
         *[_order(str(k), f"2024-01-02 0{k}:00:00") for k in range(5)], _order("8", "2024-1-2 09:00:00"),
         _order("9", "2024-01-03 00:00:00")])
-    result = run(no_spark(), job_args(tmp_path, "db__orders", jdbc_url=url))
+    result = one_day(run(no_spark(), job_args(tmp_path, "db__orders", jdbc_url=url)))
     [file] = (tmp_path / "bronze" / "db__orders" / "ingestion_date=2024-01-02").iterdir()
     table = pq.read_table(file)
     assert pq.ParquetFile(file).num_row_groups == 4  # window: 2 + 2 + 1, outside: 1
     assert table.column("o_orderkey").to_pylist() == ["0", "1", "2", "3", "4", "8"]
-    assert (result["rows"], result["source_rows"], result["outside_window_rows"]) == (6, 6, 1)
-    assert result["schema"] == [[c, "string"] for c in COLUMNS] + [
-        [c, "timestamp" if c == "_ingested_at" else "string"] for c in BRONZE_METADATA_COLUMNS]
+    assert (result.rows, result.source_rows, result.accounting.outside_window_rows) == (6, 6, 1)
+    assert result.schema == tuple((c, "string") for c in COLUMNS) + tuple(
+        (c, "timestamp" if c == "_ingested_at" else "string") for c in BRONZE_METADATA_COLUMNS)
 
 
 DRIVER = """
@@ -111,7 +111,7 @@ from glue_scripts.jobs.bronze_ingest_db import run
 spark = LazySpark()
 result = run(spark, json.loads(sys.argv[1]))
 active = SparkSession.getActiveSession() is not None
-print(json.dumps({"started": spark.started, "active": active, "rows": result["rows"]}))
+print(json.dumps({"started": spark.started, "active": active, "rows": result.last.rows}))
 """
 
 

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
 from glue_scripts.jobs.bronze_ingest_files import run
-from lakehouse_tests.glue_scripts.helpers import DAY, job_args, land, read_partition
+from lakehouse_tests.glue_scripts.helpers import DAY, job_args, land, one_day, read_partition
 
 ROOT = Path(__file__).resolve().parents[3]
 HEADER = "r_regionkey,r_name,r_comment,updated_at\n"
@@ -46,13 +46,13 @@ def _land_region(tmp_path: Path, rows: str, name: str = "region-01.csv") -> None
 
 def test_rerun_replaces_the_partition_identically(spark: SparkSession, tmp_path: Path) -> None:
     _land_region(tmp_path, "0,AFRICA,x,2024-01-01 00:00:00\n0,AFRICA,x,2024-01-01 00:00:00\n1,AMERICA\n")
-    first = run(spark, job_args(tmp_path, "files__region", run_id="run-1"))
+    first = one_day(run(spark, job_args(tmp_path, "files__region", run_id="run-1")))
     before = _stable(read_partition(spark, tmp_path, "files__region"))
-    second = run(spark, job_args(tmp_path, "files__region", run_id="run-2"))
+    second = one_day(run(spark, job_args(tmp_path, "files__region", run_id="run-2")))
     after_df = read_partition(spark, tmp_path, "files__region")
     assert _stable(after_df) == before and len(before) == 3
     assert {r["_run_id"] for r in after_df.collect()} == {"run-2"}
-    assert (first["rows"], first["files"]) == (second["rows"], second["files"])
+    assert (first.rows, first.files) == (second.rows, second.files)
     table = tmp_path / "bronze" / "files__region"
     assert sorted(p.name for p in table.iterdir() if not p.name.startswith("_")) == [f"ingestion_date={DAY}"]
     assert not list((table / "_staging").iterdir()) if (table / "_staging").exists() else True
@@ -93,5 +93,5 @@ def test_killed_write_leaves_previous_partition_intact(spark: SparkSession, tmp_
     table = ds.dataset(tmp_path / "bronze" / "files__region", format="parquet", partitioning="hive")
     assert table.count_rows() == len(before) == 2
 
-    result = run(spark, job_args(tmp_path, "files__region", run_id="run-3"))
-    assert result["rows"] == 3
+    result = one_day(run(spark, job_args(tmp_path, "files__region", run_id="run-3")))
+    assert result.rows == 3
