@@ -20,7 +20,9 @@ from dagster._core.remote_representation.code_location import CodeLocation
 from dagster._core.snap import ExecutionPlanSnapshot
 from dagster._core.remote_representation.external import RemoteJob, RemoteRepository
 from dagster._core.storage.dagster_run import DagsterRun
+from dagster._core.storage.tags import RUN_FAILURE_REASON_TAG
 from dagster._core.workspace.context import WorkspaceProcessContext, WorkspaceRequestContext
+from dagster._core.events import RunFailureReason
 from dagster._core.execution.api import execute_run
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 from dagster._utils.hosted_user_process import recon_job_from_origin
@@ -87,7 +89,8 @@ def create_partition_run(instance: dg.DagsterInstance, target: LocationJob, part
 def execute_partition(instance: dg.DagsterInstance, target: LocationJob, partition: str,
                       on_event: Callable[[dg.EventLogEntry], None]) -> DagsterRun:
     """Create the partition's run and execute it in this process, handing each stored event to `on_event` from a
-    second thread while it runs; the finished run. Ctrl-C interrupts the run, which Dagster records as failed."""
+    second thread while it runs; the finished run. Ctrl-C fails the run (Dagster records it as an unexpected
+    termination and returns), then raises KeyboardInterrupt here so that no later day starts."""
     run = create_partition_run(instance, target, partition)
     instance.report_dagster_event(dg.DagsterEvent(event_type_value=dg.DagsterEventType.RUN_STARTING.value,
                                                   job_name=run.job_name), run_id=run.run_id)
@@ -101,6 +104,8 @@ def execute_partition(instance: dg.DagsterInstance, target: LocationJob, partiti
         reader.join()
     finished = instance.get_run_by_id(run.run_id)
     assert finished is not None, run.run_id
+    if finished.tags.get(RUN_FAILURE_REASON_TAG) == RunFailureReason.UNEXPECTED_TERMINATION.value:
+        raise KeyboardInterrupt
     return finished
 
 
