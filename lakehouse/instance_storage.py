@@ -49,7 +49,8 @@ class LocalEventLogStorage(SqliteEventLogStorage):
     def _engine(self, shard: str) -> Engine:
         engine = self._engines.pop(shard, None)
         if engine is None:
-            engine = create_engine(self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            engine = create_engine(self.conn_string_for_shard(shard),
+                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
             event.listen(engine, "connect", _normal_sync)
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
@@ -93,7 +94,8 @@ class LocalSqliteStorage(DagsterSqliteStorage):
         self._event_log_storage = LocalEventLogStorage(os.path.join(base_dir, "history", "runs", ""))
 
     @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]) -> LocalSqliteStorage:
+    def from_config_value(cls, inst_data: ConfigurableClassData | None,
+                          config_value: Mapping[str, Any]) -> LocalSqliteStorage:
         """Build from the instance folder the instance class passes as `base_dir`."""
         return cls.from_local(inst_data=inst_data, **config_value)
 

@@ -95,7 +95,8 @@ def execute_partition(instance: dg.DagsterInstance, target: LocationJob, partiti
     instance.report_dagster_event(dg.DagsterEvent(event_type_value=dg.DagsterEventType.RUN_STARTING.value,
                                                   job_name=run.job_name), run_id=run.run_id)
     stop = threading.Event()
-    reader = threading.Thread(target=follow, args=(instance, run.run_id, on_event, stop), name="run-events", daemon=True)
+    reader = threading.Thread(target=follow, args=(instance, run.run_id, on_event, stop), name="run-events",
+                              daemon=True)
     reader.start()
     try:
         execute_run(recon_job_from_origin(run.job_code_origin), instance.get_run_by_id(run.run_id), instance)
