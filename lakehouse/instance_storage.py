@@ -21,13 +21,16 @@ from typing import Any
 import dagster as dg
 import yaml
 from dagster._core.instance.ref import InstanceRef
+from dagster._core.storage.event_log.base import EventHandlerFn
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
-    INDEX_SHARD_NAME, SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage,
+    INDEX_SHARD_NAME, SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage, SqliteEventLogStorageWatchdog,
 )
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from watchdog.events import FileSystemEvent
+from watchdog.observers import Observer
 
 # Run shards kept open besides the index: a run worker writes one; the webserver reads many, so the oldest close.
 OPEN_RUN_SHARDS = 8
@@ -37,6 +40,20 @@ def _normal_sync(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class _ShardWatchdog(SqliteEventLogStorageWatchdog):
+    """Dagster's watcher of one run's shard, woken by its write-ahead log too: with a writer that keeps its
+    connection open, new events land in `<run>.db-wal` and reach `<run>.db` only at a checkpoint."""
+
+    def __init__(self, storage: SqliteEventLogStorage, run_id: str, callback: EventHandlerFn,
+                 cursor: str | None) -> None:
+        super().__init__(storage, run_id, callback, cursor)
+        self._patterns = [self._log_path, f"{self._log_path}-wal"]
+
+    def on_modified(self, event: FileSystemEvent) -> None:
+        """New events in the shard or its log: hand them to the callback."""
+        self._process_log()
 
 
 class LocalEventLogStorage(SqliteEventLogStorage):
@@ -66,6 +83,14 @@ class LocalEventLogStorage(SqliteEventLogStorage):
         with self._db_lock:
             with self._engine(shard).connect() as conn, conn.begin():
                 yield conn
+
+    def watch(self, run_id: str, cursor: str | None, callback: EventHandlerFn) -> None:
+        """Dagster's file watch of the run's shard (what the UI's live run view reads), its write-ahead log included."""
+        if not self._obs:
+            self._obs = Observer()
+            self._obs.start()
+        watchdog = _ShardWatchdog(self, run_id, callback, cursor)
+        self._watchers[run_id][callback] = (watchdog, self._obs.schedule(watchdog, self._base_dir, recursive=True))
 
     def _close_run_shards(self) -> None:
         with self._db_lock:
