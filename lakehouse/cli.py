@@ -100,7 +100,7 @@ def run(sf: float, days: int, seed: int, start_date: datetime, verbose: bool, re
     from lakehouse.pipeline import run_days, use_instance
     from lakehouse.sources import load_manifest
     from lakehouse.summary import print_summary, table_rows
-    from lakehouse.terminal import run_log_path, streamed
+    from lakehouse.terminal import output_to, run_log_path, streamed
 
     path = _use_root(root)
     world = _world(sf, days, seed, start_date)
@@ -112,8 +112,8 @@ def run(sf: float, days: int, seed: int, start_date: datetime, verbose: bool, re
     log = run_log_path(path)
     console.print(f"full event log: {log}", soft_wrap=True, highlight=False)
     try:
-        with streamed(log, sys.stderr, verbose):
-            summary = run_days([str(d) for d in manifest["days"]], use_instance(path), None if verbose else console, log=log)
+        with output_to(log) as terminal, streamed(log, terminal, verbose):
+            summary = run_days([str(d) for d in manifest["days"]], use_instance(path), Console(file=terminal))
     except LaunchError as error:
         raise click.ClickException(f"{error}; the full log is {log}") from error
     summary.table_rows = table_rows()

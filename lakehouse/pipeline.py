@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import importlib
 import shutil
+import threading
 from collections.abc import Callable
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,10 +15,11 @@ import dagster as dg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lakehouse.launch import follow, launch_partition, location_job
-from lakehouse.terminal import children_write_to
+from lakehouse.launch import execute_partition, location_job
 
 INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "dagster.yaml"
+# What the runs import on their first day: loaded in the background while the code location's server starts.
+PRELOADED = ("lakehouse.definitions", "dagster_snowflake")
 STEP_DONE = (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_SKIPPED)
 
 
@@ -58,6 +61,11 @@ class RunSummary:
         return not self.failed_runs and not self.blocking_failed
 
 
+def _preload() -> None:
+    for module in PRELOADED:
+        importlib.import_module(module)
+
+
 def use_instance(root: Path) -> dg.DagsterInstance:
     """The persistent Dagster instance under the warehouse root, shared with `make dev`."""
     home = root / "dagster"
@@ -72,7 +80,7 @@ class _DayProgress:
 
     def __init__(self, day: str, summary: RunSummary, progress: Progress, steps: int) -> None:
         self.day, self.summary, self.progress = day, summary, progress
-        self.task = progress.add_task(day, total=steps, step="waiting for the run worker")
+        self.task = progress.add_task(day, total=steps, step="starting")
 
     def __call__(self, entry: dg.EventLogEntry) -> None:
         event = entry.dagster_event
@@ -101,21 +109,21 @@ class _DayProgress:
 
 def run_days(
     days: list[str], instance: dg.DagsterInstance, console: Console | None = None,
-    on_run: Callable[[str, dg.DagsterRun], None] | None = None, log: Path | None = None,
+    on_run: Callable[[str, dg.DagsterRun], None] | None = None,
 ) -> RunSummary:
-    """Launch the code location's daily job for each day in order (day D+1 starts after day D finished), on
-    `instance`'s run launcher. Progress goes to `console`; with `log`, the code server's and run workers' output
-    (the full event log, Spark's own output) go to that file. `on_run` sees each day's finished run."""
+    """Run the code location's daily job for each day in order (day D+1 starts after day D finished), each day a
+    run on `instance` executed in this process. Progress goes to `console`; `on_run` sees each day's finished
+    run."""
     summary = RunSummary(days=list(days))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[step]}"))
+    threading.Thread(target=_preload, name="preload", daemon=True).start()
     with ExitStack() as stack:
-        with children_write_to(log) if log is not None else nullcontext():
-            target = stack.enter_context(location_job(instance))
+        target = stack.enter_context(location_job(instance))
         progress = stack.enter_context(Progress(*columns, console=console or Console(), transient=False))
         for day in days:
             reader = _DayProgress(day, summary, progress, len(target.step_keys))
-            run = follow(instance, launch_partition(instance, target, day).run_id, reader)
+            run = execute_partition(instance, target, day, reader)
             reader.finish(run)
             summary.run_ids[day] = run.run_id
             if run.status != dg.DagsterRunStatus.SUCCESS:

@@ -1,4 +1,4 @@
-"""What `lakehouse` commands print: known noise filtered in one place, child processes' output in the run log."""
+"""What `lakehouse` commands print: known noise filtered in one place, the runs' output in the run log."""
 
 from __future__ import annotations
 
@@ -34,22 +34,25 @@ def run_log_path(root: Path) -> Path:
 
 
 @contextmanager
-def children_write_to(path: Path) -> Iterator[None]:
-    """Processes started inside the block (the code server, and the run workers it starts) write their stdout
-    and stderr to `path`; this process's own streams are back on the terminal after the block."""
+def output_to(path: Path) -> Iterator[TextIO]:
+    """Inside the block, whatever this process and the processes it starts write to stdout and stderr (Dagster's
+    event log, Spark's output) goes to `path`; the block gets a stream on the terminal's stderr, for the progress
+    display. After the block this process's own streams are back on the terminal."""
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     saved = [os.dup(1), os.dup(2)]
+    terminal = os.fdopen(os.dup(saved[1]), "w", buffering=1, encoding=sys.stderr.encoding, errors="replace")
     log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         os.dup2(log, 1)
         os.dup2(log, 2)
-        yield
+        yield terminal
     finally:
-        for stream in (sys.stdout, sys.stderr):
+        for stream in (sys.stdout, sys.stderr, terminal):
             stream.flush()
         os.dup2(saved[0], 1)
         os.dup2(saved[1], 2)
+        terminal.close()
         for fd in (*saved, log):
             os.close(fd)
 

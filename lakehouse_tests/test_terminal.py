@@ -1,27 +1,34 @@
-"""The terminal helpers of `lakehouse run`: child processes' output goes to the run log, `--verbose` streams it,
+"""The terminal helpers of `lakehouse run`: the runs' output (this process's and its children's) goes to the run log, `--verbose` streams it,
 and the package filters the warnings a user cannot act on in every process that imports it."""
 
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from lakehouse.terminal import children_write_to, run_log_path, streamed
+from lakehouse.terminal import output_to, run_log_path, streamed
 
 CHILD = "import sys; print('to stdout'); print('to stderr', file=sys.stderr)"
 
 
-def test_children_write_to_the_log_and_this_process_keeps_its_terminal(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+def test_the_block_and_its_children_write_to_the_log_and_the_terminal_stays_for_progress(
+    tmp_path: Path, capfd: pytest.CaptureFixture
+) -> None:
     log = run_log_path(tmp_path)
     assert log.parent == tmp_path / "logs" and log.name.startswith("run-") and log.suffix == ".log"
-    with children_write_to(log):
+    with output_to(log) as terminal:
         subprocess.run([sys.executable, "-c", CHILD], check=True)
+        os.write(1, b"own stdout\n")
+        os.write(2, b"own stderr\n")
+        terminal.write("progress\n")
     print("after the block")
     captured = capfd.readouterr()
-    assert sorted(log.read_text().splitlines()) == ["to stderr", "to stdout"]
-    assert "to stdout" not in captured.out and "to stderr" not in captured.err
+    assert sorted(log.read_text().splitlines()) == ["own stderr", "own stdout", "to stderr", "to stdout"]
+    assert "to stdout" not in captured.out + captured.err and "own std" not in captured.out + captured.err
+    assert captured.err == "progress\n"
     assert "after the block" in captured.out
 
 

@@ -25,7 +25,7 @@ from lakehouse.settings import load_settings
 from lakehouse.sources import DEFAULT_SEED, deliver, simulate
 from lakehouse_tests.defs.ticks import automation_tick, landing_tick
 from lakehouse_tests.fixtures.layers import assert_same_layers
-from lakehouse_tests.fixtures.worlds import BIN, DAYS, SCALE_FACTOR, LakehouseRun, start
+from lakehouse_tests.fixtures.worlds import BIN, DAYS, LOCAL_INSTANCE, SCALE_FACTOR, LakehouseRun, start
 
 pytestmark = pytest.mark.slow
 SUBPROCESS_TIMEOUT = 900
@@ -129,7 +129,7 @@ def test_sensors_and_automation_alone_end_with_the_silver_and_gold_of_lakehouse_
     cursors: dict[str, str | None] = {}
     cursor = AssetDaemonCursor.empty()
     (root / "dagster").mkdir(exist_ok=True)
-    with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
+    with dg.instance_for_test(temp_dir=str(root / "dagster"), overrides=LOCAL_INSTANCE) as instance:
         idle, cursor = automation_tick(defs, instance, cursor)
         assert idle == [], "the automation sensor is running before the first delivery and requests nothing"
         for day in worlds.days:
