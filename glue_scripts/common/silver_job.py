@@ -25,16 +25,14 @@ from glue_scripts.engine.io import folder_files, partition_files, register_prese
 from glue_scripts.transforms import silver_quality
 from glue_scripts.transforms import silver_web as web
 from glue_scripts.transforms.silver_merge import (
-    BATCH, CANDIDATE, STATUS, affected_keys_sql, batch_sql, in_keys, keep_run_ids_sql, keyed_sql, orphaned_sql,
-    quarantine_sql, reconciliation, rule_counts, settle_sql,
+    BATCH, BY_QUARANTINE_ROW, CANDIDATE, PARTITION, STATUS, affected_keys_sql, batch_sql, in_keys, keep_run_ids_sql,
+    keyed_sql, orphaned_sql, plan_sql, quarantine_sql, reconciliation, rule_counts, settle_sql,
 )
 from glue_scripts.transforms.silver_standardize import (
     CORRUPT, LINEAGE, RULES_COL, bronze_inputs, conform_sql, quarantine_types, raw_columns, silver_columns,
     silver_types, standardize_sql, standardized_columns,
 )
 
-BY_QUARANTINE_ROW: tuple[str, ...] = ("_record_hash", "_source_ref")
-PARTITION = "_partition"
 PENDING = "_pending"
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -172,7 +170,7 @@ def build_table(engine: Engine, spec: SilverSpec, job: SilverArgs) -> SilverDay:
     new_q = engine.view("new_quarantine", keep_run_ids_sql(
         f"({quarantine_sql(spec, rejected)} UNION ALL {quarantine_sql(spec, settled)})",
         [*(c for c, _ in q_types), BATCH], quarantine, [*BY_QUARANTINE_ROW, STATUS], job.run_id))
-    plan = engine.rows(_plan_sql(spec, batch, settled, existing, held, silver, job.day))
+    plan = engine.rows(plan_sql(spec, batch, settled, existing, held, silver, job.day))
     by_kind = {kind: [r for r in plan if r["k"] == kind]
                for kind in ("batch", "settled", "silver", "held", "released", "total")}
     silver_days = sorted(r["p"] for r in by_kind["silver"] if r["p"] != job.day and (r["a"] or r["b"]))
@@ -187,42 +185,6 @@ def build_table(engine: Engine, spec: SilverSpec, job: SilverArgs) -> SilverDay:
                  f"(SELECT * FROM {new_q} WHERE {BATCH} = {literal(p)})", BY_QUARANTINE_ROW)
     writer.remove(silver_table, PENDING)
     return _day(_result(by_kind, [job.day, *silver_days], [job.day, *held_days]), written[0]["bytes"], types)
-
-
-def _plan_sql(spec: SilverSpec, batch: str, settled: str, existing: str, held: str, silver: str, day: str) -> str:
-    """One query of everything the run counts before writing: batch D's statuses and rules, the rows each silver
-    partition loses (`a`) and gains (`b`), the same for held rows per quarantine partition, released rows and the
-    silver row total (so the Spark engine runs one job for it)."""
-    pk = spec.primary_key
-    none = "CAST(NULL AS VARCHAR)", "CAST(NULL AS VARCHAR[])", "CAST(NULL AS BIGINT)"
-
-    def part(kind: str, status: str, rules: str, partition: str, removed: str, added: str, rest: str) -> str:
-        return (f"SELECT {literal(kind)} AS k, {status} AS s, {rules} AS r, {partition} AS p, count(*) AS n, "
-                f"{removed} AS a, {added} AS b {rest}")
-
-    def changes(kind: str, old: str, old_day: str, new: str, on: tuple[str, ...]) -> str:
-        joined = f"FROM {old} AS e FULL OUTER JOIN {new} AS c ON {_match('e', 'c', on)} AND e.{old_day} = c.{BATCH}"
-        removed = "sum(CASE WHEN c._record_hash IS NULL THEN 1 ELSE 0 END)"
-        added = "sum(CASE WHEN e._record_hash IS NULL THEN 1 ELSE 0 END)"
-        where = f"coalesce(e.{old_day}, c.{BATCH})"
-        return part(kind, none[0], none[1], where, removed, added, f"{joined} GROUP BY {where}")
-
-    current = f"(SELECT * FROM {settled} WHERE {STATUS} = 'current')"
-    new_held = f"(SELECT * FROM {settled} WHERE {STATUS} = 'held')"
-    released = f"EXISTS (SELECT 1 FROM {held} AS h WHERE {_match('h', 'c', (*pk, '_record_hash'))})"
-    return " UNION ALL ".join([
-        part("batch", STATUS, RULES_COL, none[0], none[2], none[2], f"FROM {batch} GROUP BY {STATUS}, {RULES_COL}"),
-        part("settled", STATUS, RULES_COL, none[0], none[2], none[2],
-             f"FROM {settled} WHERE {BATCH} = {literal(day)} GROUP BY {STATUS}, {RULES_COL}"),
-        changes("silver", existing, PARTITION, current, (*pk, "_record_hash")),
-        changes("held", held, PARTITION, new_held, BY_QUARANTINE_ROW),
-        part("released", none[0], none[1], none[0], none[2], none[2], f"FROM {current} AS c WHERE {released}"),
-        part("total", none[0], none[1], none[0], none[2], none[2], f"FROM {silver}"),
-    ])
-
-
-def _match(left: str, right: str, columns: tuple[str, ...]) -> str:
-    return " AND ".join(f"{left}.{c} = {right}.{c}" for c in columns)
 
 
 def _result(by_kind: dict[str, list[dict[str, Any]]], rewritten: list[str], q_rewritten: list[str]) -> dict[str, Any]:

@@ -23,10 +23,12 @@ from glue_scripts.transforms.silver_standardize import CORRUPT, RAW, RULES_COL, 
 
 STATUS = "_status"
 BATCH = "_batch"
+PARTITION = "_partition"
 FK_OK = "_fk_ok"
 COPY = "_copy"
 CANDIDATE = "candidate"
 RECONCILED: tuple[str, ...] = ("contributing", "exact_duplicates", "superseded", "quarantined")
+BY_QUARANTINE_ROW: tuple[str, ...] = ("_record_hash", "_source_ref")  # one quarantine row of a partition
 
 
 def _on(left: str, right: str, columns: Sequence[str], right_columns: Sequence[str] | None = None) -> str:
@@ -117,6 +119,38 @@ def quarantine_sql(spec: SilverSpec, rows: str) -> str:
     raw = ", ".join(f"{RAW}{c} AS {c}" for c in (*raw_columns(spec), CORRUPT))
     return (f"SELECT {raw}, {RULES_COL}, {STATUS}, _source_ref, _record_hash, {BATCH} FROM {rows} "
             f"WHERE {STATUS} IN ('rejected', 'held')")
+
+
+def plan_sql(spec: SilverSpec, batch: str, settled: str, existing: str, held: str, silver: str, day: str) -> str:
+    """One query of everything the run counts before writing: batch D's statuses and rules, the rows each silver
+    partition loses (`a`) and gains (`b`), the same for held rows per quarantine partition, released rows and the
+    silver row total (so the Spark engine runs one job for it)."""
+    pk = spec.primary_key
+    none = "CAST(NULL AS VARCHAR)", "CAST(NULL AS VARCHAR[])", "CAST(NULL AS BIGINT)"
+
+    def part(kind: str, status: str, rules: str, partition: str, removed: str, added: str, rest: str) -> str:
+        return (f"SELECT {literal(kind)} AS k, {status} AS s, {rules} AS r, {partition} AS p, count(*) AS n, "
+                f"{removed} AS a, {added} AS b {rest}")
+
+    def changes(kind: str, old: str, old_day: str, new: str, on: tuple[str, ...]) -> str:
+        joined = f"FROM {old} AS e FULL OUTER JOIN {new} AS c ON {_on('e', 'c', on)} AND e.{old_day} = c.{BATCH}"
+        removed = "sum(CASE WHEN c._record_hash IS NULL THEN 1 ELSE 0 END)"
+        added = "sum(CASE WHEN e._record_hash IS NULL THEN 1 ELSE 0 END)"
+        where = f"coalesce(e.{old_day}, c.{BATCH})"
+        return part(kind, none[0], none[1], where, removed, added, f"{joined} GROUP BY {where}")
+
+    current = f"(SELECT * FROM {settled} WHERE {STATUS} = 'current')"
+    new_held = f"(SELECT * FROM {settled} WHERE {STATUS} = 'held')"
+    released = f"EXISTS (SELECT 1 FROM {held} AS h WHERE {_on('h', 'c', (*pk, '_record_hash'))})"
+    return " UNION ALL ".join([
+        part("batch", STATUS, RULES_COL, none[0], none[2], none[2], f"FROM {batch} GROUP BY {STATUS}, {RULES_COL}"),
+        part("settled", STATUS, RULES_COL, none[0], none[2], none[2],
+             f"FROM {settled} WHERE {BATCH} = {literal(day)} GROUP BY {STATUS}, {RULES_COL}"),
+        changes("silver", existing, PARTITION, current, (*pk, "_record_hash")),
+        changes("held", held, PARTITION, new_held, BY_QUARANTINE_ROW),
+        part("released", none[0], none[1], none[0], none[2], none[2], f"FROM {current} AS c WHERE {released}"),
+        part("total", none[0], none[1], none[0], none[2], none[2], f"FROM {silver}"),
+    ])
 
 
 def rule_counts(rules: Iterable[tuple[Sequence[str], int]]) -> dict[str, int]:
