@@ -1,8 +1,8 @@
 """Bronze rows built without an engine: raw-string records + ingestion metadata as Arrow (one table, or record
 batches streamed into the partition's one file), and their write.
 
-`record_hash` is the same function of the values as the Spark `glue_scripts.transforms.bronze.record_hash`
-(a test holds the two equal), so a partition written here deduplicates against one written by Spark.
+`record_hash` is the same function of the values as the former Spark bronze jobs computed (a test holds it to
+that Spark expression), so a partition written here deduplicates against one those jobs wrote.
 """
 
 from __future__ import annotations
