@@ -2,8 +2,8 @@
 
 The engine (`--engine duckdb|spark`, default spark; Glue always runs spark) is chosen here, once, and passed
 down; the marts are SQL defined once (`glue_scripts/transforms/gold*.py`). Additive marts are summed from
-per-silver-partition partials of which only the stale ones are recomputed (`gold_incremental.py`); the others
-are a full recompute. Every mart column is cast to its declared type, so both engines write the same schema.
+per-silver-partition partials of which only the stale ones are recomputed (`glue_scripts/common/gold_job.py`);
+the others are a full recompute. Every mart column is cast to its declared type, so both engines write the same schema.
 
 The mart folder `<gold_path>/<mart>/` is written as a partition of `<gold_path>`, so its staging and
 trash folders sit in `<gold_path>/_staging` and `<gold_path>/_trash`, outside the folder being swapped.
@@ -18,15 +18,14 @@ from typing import Any
 from glue_scripts.common.days import ingestion_days
 from glue_scripts.common.entry import main, require
 from glue_scripts.common.fs import join
+from glue_scripts.common.gold_job import mart_sql, measure
 from glue_scripts.common.reports import (
     GoldQuality, GoldReport, MartBuild, MeasureReconciliation, Partials, as_schema,
 )
 from glue_scripts.engine import Engine, make_engine
 from glue_scripts.engine.dialect import typed_select
 from glue_scripts.engine.io import folder_files, partition_files, register_table
-from glue_scripts.transforms import gold_incremental
 from glue_scripts.transforms.gold import MARTS_BY_NAME, input_columns, mart_names
-from glue_scripts.transforms.gold_quality import mart_quality, measure_totals, silver_reference
 
 JOB = "gold_build"
 
@@ -49,14 +48,12 @@ def build(engine: Engine, args: dict[str, str]) -> GoldReport:
     days = ingestion_days(args)
     mart = MARTS_BY_NAME[name]
     inputs = {t: register_table(engine, t, join(silver_path, t), input_columns(t)) for t in mart.inputs}
-    sql, recompute = gold_incremental.build(engine, name, inputs, silver_path, gold_path)
+    sql, recompute = mart_sql(engine, name, inputs, silver_path, gold_path)
     stats = engine.write(typed_select(mart.columns, f"({sql}) AS m"), gold_path, name, mart.grain)
     written = engine.register(f"{name}_written", stats["path"], folder_files(stats["path"]), mart.columns,
                               partitioned=False)
-    totals = measure_totals(engine, written, mart.columns, mart.grain)
     silver_days = {t: latest_day(join(silver_path, t)) for t in mart.inputs}
-    quality = mart_quality(engine, name, written, mart.columns, mart.grain, totals, silver_reference(engine, inputs),
-                           silver_days)
+    totals, quality = measure(engine, mart, written, inputs, silver_days)
     built = MartBuild(rows=int(stats["rows"]), bytes=int(stats["bytes"]), files=int(stats["files"]),
                       path=str(stats["path"]), schema=as_schema(mart.columns), totals=totals,
                       quality=_quality(quality), recompute=str(recompute["recompute"]), partials=_partials(recompute))
@@ -72,7 +69,7 @@ def _quality(measured: dict[str, Any]) -> GoldQuality:
 
 
 def _partials(recompute: dict[str, Any]) -> Partials | None:
-    """What an incremental build did with its partials (gold_incremental's report); None for a full recompute."""
+    """What an incremental build did with its partials (gold_job.refresh_partials's report); None for a full recompute."""
     if recompute["recompute"] != "incremental":
         return None
     return Partials(recomputed=tuple(recompute["partials_recomputed"]), removed=tuple(recompute["partials_removed"]),

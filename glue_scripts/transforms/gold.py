@@ -1,13 +1,13 @@
-"""Gold marts: the registry of every mart (its silver inputs, grain, description, build and partials).
+"""Gold marts: the registry of every mart (its silver inputs, grain, description, build, partials, reconciliation).
 
 Every mart is written over its whole folder in one atomic swap and always equals a full recompute from the
 current silver tables (the union of all their `ingestion_date=*` partitions); the `--ingestion_date` a build
 runs for only labels the run. How each mart gets there:
 
-Incremental (`partials` set; mechanism in `gold_incremental.py`): one partial aggregate per lineitem silver
-partition, recomputed only when that partition's files change (a new day, a re-run, an older partition
-rewritten because it lost a key) and dropped when it disappears; the mart sums the partials, so a late
-correction moves a line out of its old partition's partial and into its new one.
+Incremental (`partials` set; SQL in `gold_incremental.py`, storage and refresh in `glue_scripts/common/gold_job.py`):
+one partial aggregate per lineitem silver partition, recomputed only when that partition's files change (a new
+day, a re-run, an older partition rewritten because it lost a key) and dropped when it disappears; the mart sums
+the partials, so a late correction moves a line out of its old partition's partial and into its new one.
 - `pricing_summary`: partials per ship month x flags hold the sums and the non-null counts behind each
   average; averages are recomputed from them exactly as Spark's `avg` divides, so decimals match exactly.
 - `supplier_delivery_performance`: partials per l_suppkey x ship year hold line and late counts; supplier
@@ -27,7 +27,7 @@ Full recompute, and why:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from glue_scripts.common.specs import SILVER_BY_NAME
 from glue_scripts.engine.dialect import Columns
@@ -67,6 +67,8 @@ class Mart:
     build: Callable[..., str]
     columns: Columns
     partials: Partials | None = None
+    # mart measure -> the silver total it must equal (gold_quality.reference_sqls names them)
+    reconcile: dict[str, str] = field(default_factory=dict)
 
 
 def lineitem_decimals() -> dict[str, tuple[int, int]]:
@@ -106,6 +108,7 @@ MARTS: tuple[Mart, ...] = (
         gold_sales.daily_revenue,
         (("o_orderdate", "date"), ("n_name", "string"), ("c_mktsegment", "string"), ("orders", "bigint"),
          ("line_items", "bigint"), ("gross_revenue", MONEY), ("net_revenue", NET)),
+        reconcile={"net_revenue": "net_revenue", "line_items": "lineitems"},
     ),
     Mart(
         "pricing_summary",
@@ -119,6 +122,7 @@ MARTS: tuple[Mart, ...] = (
                  (*PRICING_COLUMNS, ("sum_disc", MONEY), ("count_qty", "bigint"), ("count_price", "bigint"),
                   ("count_disc", "bigint"), ("count_order", "bigint")),
                  gold_sales.pricing_partial, _pricing_from_partials),
+        reconcile={"count_order": "lineitems", "sum_qty": "quantity"},
     ),
     Mart(
         "customer_lifetime_value",
@@ -129,6 +133,7 @@ MARTS: tuple[Mart, ...] = (
         (("c_custkey", "bigint"), ("c_name", "string"), ("c_mktsegment", "string"), ("orders", "bigint"),
          ("net_revenue", NET), ("first_order_date", "date"), ("last_order_date", "date"),
          ("web_sessions", "bigint"), ("page_views", "bigint")),
+        reconcile={"net_revenue": "net_revenue"},
     ),
     Mart(
         "supplier_delivery_performance",
@@ -140,6 +145,7 @@ MARTS: tuple[Mart, ...] = (
          ("late_receipts", "bigint"), ("late_ratio", "double")),
         Partials("lineitem", gold_sales.SUPPLIER_KEYS, SUPPLIER_COUNTS, gold_sales.supplier_delivery_counts,
                  gold_sales.supplier_delivery_from_counts),
+        reconcile={"line_items_shipped": "lineitems"},
     ),
     Mart(
         "web_traffic_daily",
@@ -149,6 +155,7 @@ MARTS: tuple[Mart, ...] = (
         gold_web.web_traffic_daily,
         (("event_date", "date"), ("page_views", "bigint"), ("bot_share", "double"), ("sessions", "bigint"),
          ("unique_customers", "bigint"), ("top_parts", "array<bigint>")),
+        reconcile={"page_views": "web_events"},
     ),
     Mart(
         "part_demand",
@@ -158,6 +165,7 @@ MARTS: tuple[Mart, ...] = (
         gold_sales.part_demand,
         (("p_brand", "string"), ("p_type", "string"), ("ship_month", "date"), ("quantity", MONEY),
          ("revenue", NET)),
+        reconcile={"quantity": "quantity", "revenue": "net_revenue"},
     ),
 )
 

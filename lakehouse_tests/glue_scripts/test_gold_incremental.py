@@ -24,7 +24,7 @@ from glue_scripts.engine.dialect import render, typed_select
 from glue_scripts.engine.duck import DuckDBEngine
 from glue_scripts.engine.io import register_table
 from glue_scripts.jobs.gold_build import run
-from glue_scripts.transforms import gold_incremental
+from glue_scripts.common import gold_job
 from glue_scripts.transforms.gold import MARTS, MARTS_BY_NAME, input_columns
 from lakehouse_tests.glue_scripts.helpers import one_day, silver_table
 
@@ -147,7 +147,7 @@ def test_incremental_marts_equal_full_recompute_day_after_day(
     mart = MARTS_BY_NAME["pricing_summary"]
     assert mart.partials is not None
     bumped = replace(mart, partials=replace(mart.partials, version=mart.partials.version + 1))
-    monkeypatch.setitem(gold_incremental.MARTS_BY_NAME, mart.name, bumped)
+    monkeypatch.setitem(gold_job.MARTS_BY_NAME, mart.name, bumped)
     assert _recompute(_build(spark, engine, silver, gold, D3, [mart.name])) == {((D1, D3), (), 0)}
 
 
