@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from glue_scripts.common.catalogue import CATALOGUE, LAYERS
 from glue_scripts.common.specs import SILVER_SPECS
+from glue_scripts.engine.dialect import sql_type
 from lakehouse.resources import FakesnowResource
 from lakehouse_tests.fixtures.worlds import LakehouseRun, lakehouse_env
 
@@ -299,3 +301,21 @@ def test_every_bronze_table_is_queryable_through_the_catalog(world) -> None:
     for table, entry in manifest["tables"].items():
         rows = engine.query(f"SELECT count(*) AS n FROM bronze.{table}").column(0)[0].as_py()
         assert rows == entry["totals"]["rows_delivered"], table
+
+
+def test_every_table_is_written_with_the_columns_and_types_the_catalogue_declares(world) -> None:
+    """Silver, quarantine and gold files carry exactly the declared columns and types, in order; bronze files carry
+    every declared column (drift and defect columns come on top)."""
+    con = duckdb.connect()
+    for layer in LAYERS:
+        for entry in CATALOGUE[layer].values():
+            source = (f"read_parquet('{world.root / 'gold' / entry.name}/*.parquet')" if layer == "gold"
+                      else _parquet(world.root, layer, entry.name))
+            written = [(r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+                       if r[0] != "ingestion_date"]
+            declared = [(name, sql_type(kind).replace("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"))
+                        for name, kind in entry.columns]
+            if layer == "bronze":
+                assert set(declared) <= set(written), entry.key
+            else:
+                assert written == declared, entry.key

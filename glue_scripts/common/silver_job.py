@@ -18,7 +18,7 @@ import pyarrow.fs as pafs
 from glue_scripts.common import writer
 from glue_scripts.common.fs import filesystem_for, join
 from glue_scripts.common.reports import Reconciliation, SilverDay, SilverQuality, as_schema
-from glue_scripts.common.specs import SILVER_BY_NAME, SilverSpec
+from glue_scripts.common.specs import SILVER_BY_NAME, WEB_EVENTS, SilverSpec
 from glue_scripts.engine import Engine
 from glue_scripts.engine.dialect import Columns, literal, typed_select
 from glue_scripts.engine.io import folder_files, partition_files, register_present, register_table
@@ -233,7 +233,7 @@ def build_web_events(engine: Engine, job: SilverArgs) -> SilverDay:
     writer.recover(quarantine_table)
     types, q_types, day, on = web.web_types(), web.web_quarantine_types(), literal(job.day), ["_source_ref", "_record_hash"]
     wanted = {c: "boolean" if c == "_parse_error" else "string" for c in web.bronze_log_inputs()}
-    bronze, present = _bronze(engine, job, web.WEB_BRONZE, wanted)
+    bronze, present = _bronze(engine, job, WEB_EVENTS.bronze, wanted)
     events = engine.materialize("events", web.standardize_logs_sql(engine.view("logs", web.conform_logs_sql(bronze, present))))
     # Each write reads the partition it replaces: the rows are computed before the swap.
     previous = f"(SELECT * FROM {register_table(engine, 'web', silver_table, types, [job.day])})"

@@ -1,4 +1,5 @@
-"""Table specs: the one declaration of every bronze and silver table, shared by Glue jobs and Dagster."""
+"""Table specs: the one declaration of every bronze and silver table, shared by Glue jobs and Dagster (the catalogue,
+glue_scripts/common/catalogue.py, lists them with the quarantine tables and the gold marts)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,24 @@ class SilverSpec:
     def column_names(self) -> tuple[str, ...]:
         """The TPC-H columns, in TPC-H order."""
         return tuple(c.name for c in self.columns)
+
+    @property
+    def data_columns(self) -> tuple[tuple[str, str], ...]:
+        """The TPC-H columns with their silver types (no lineage)."""
+        return tuple((c.name, c.type) for c in self.columns)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One silver table of events: one row per well-formed line of a bronze day, with no key (two equal lines are
+    two requests); each day's partition is rebuilt from its bronze day alone, malformed lines go to quarantine."""
+
+    name: str
+    bronze: str
+    data_columns: tuple[tuple[str, str], ...]
+
+
+SilverTable = SilverSpec | EventSpec
 
 
 def _key(name: str) -> Column:
@@ -228,6 +247,15 @@ SILVER_SPECS: tuple[SilverSpec, ...] = (
     ),
 )
 
+WEB_EVENTS = EventSpec("web_events", "logs__web_access", (
+    ("ts", "timestamp"), ("client", "string"), ("method", "string"), ("path", "string"), ("status", "int"),
+    ("bytes", "bigint"), ("referrer", "string"), ("user_agent", "string"), ("customer_key", "bigint"),
+    ("part_key", "bigint"), ("is_bot", "boolean"),
+))
+
+# Every silver table: the keyed TPC-H tables (merged across days), then the events.
+SILVER_TABLES: tuple[SilverTable, ...] = (*SILVER_SPECS, WEB_EVENTS)
+SILVER_TABLES_BY_NAME: dict[str, SilverTable] = {t.name: t for t in SILVER_TABLES}
 SILVER_BY_NAME: dict[str, SilverSpec] = {s.name: s for s in SILVER_SPECS}
 SILVER_BY_BRONZE: dict[str, SilverSpec] = {s.bronze: s for s in SILVER_SPECS}
 

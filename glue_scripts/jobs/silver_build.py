@@ -27,13 +27,11 @@ from glue_scripts.common.days import over_days
 from glue_scripts.common.entry import main, require
 from glue_scripts.common.reports import SilverDay, SilverReport
 from glue_scripts.common.silver_job import SilverArgs, build_table, build_web_events, table_quality
-from glue_scripts.common.specs import SILVER_BY_NAME
+from glue_scripts.common.specs import SILVER_TABLES_BY_NAME, SilverSpec
 from glue_scripts.engine import Engine, make_engine
 from glue_scripts.transforms.bronze import window
 
 JOB = "silver_build"
-WEB_EVENTS = "web_events"
-TABLES: tuple[str, ...] = (*SILVER_BY_NAME, WEB_EVENTS)
 
 
 def silver_args(args: dict[str, str]) -> SilverArgs:
@@ -41,8 +39,8 @@ def silver_args(args: dict[str, str]) -> SilverArgs:
     table, day, bronze, silver, quarantine, run_id = require(
         args, "table", "ingestion_date", "bronze_path", "silver_path", "quarantine_path", "run_id"
     )
-    if table not in TABLES:
-        raise ValueError(f"silver_build does not build table {table!r}; expected one of {sorted(TABLES)}")
+    if table not in SILVER_TABLES_BY_NAME:
+        raise ValueError(f"silver_build does not build table {table!r}; expected one of {sorted(SILVER_TABLES_BY_NAME)}")
     window(day)
     return SilverArgs(table, day, bronze, silver, quarantine, run_id, args.get("quality", "true").lower() != "false")
 
@@ -55,8 +53,9 @@ def run(spark: Any, args: dict[str, str]) -> SilverReport:
     engine = make_engine(args.get("engine") or "spark", spark)
     try:
         days = over_days(args, lambda day: run_day(engine, day))
-        measure = job.quality and job.table != WEB_EVENTS
-        quality = table_quality(engine, SILVER_BY_NAME[job.table], job.silver_path) if measure else None
+        spec = SILVER_TABLES_BY_NAME[job.table]
+        keyed = isinstance(spec, SilverSpec)
+        quality = table_quality(engine, spec, job.silver_path) if job.quality and keyed else None
         return SilverReport(job=JOB, table=job.table, path=job.path("silver"), quarantine_path=job.path("quarantine"),
                             quality=quality, days=days)
     finally:
@@ -66,9 +65,10 @@ def run(spark: Any, args: dict[str, str]) -> SilverReport:
 def run_day(engine: Engine, args: dict[str, str]) -> SilverDay:
     """Build silver `--table` from bronze partition `--ingestion_date`; report counts that reconcile with bronze."""
     job = silver_args(args)
-    if job.table == WEB_EVENTS:
-        return build_web_events(engine, job)
-    return build_table(engine, SILVER_BY_NAME[job.table], job)
+    spec = SILVER_TABLES_BY_NAME[job.table]
+    if isinstance(spec, SilverSpec):
+        return build_table(engine, spec, job)
+    return build_web_events(engine, job)
 
 
 if __name__ == "__main__":

@@ -29,11 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from glue_scripts.common.specs import SILVER_BY_NAME
+from glue_scripts.common.specs import SILVER_TABLES_BY_NAME, WEB_EVENTS
 from glue_scripts.engine.dialect import Columns
 from glue_scripts.transforms import gold_sales, gold_web
 
-WEB_EVENTS = "web_events"
 MONEY = "decimal(25,2)"  # a sum of decimal(15,2)
 NET = "decimal(38,4)"  # a sum of net amounts, decimal(32,4) per line
 AVERAGE = "decimal(19,6)"  # Spark's avg of a decimal(15,2)
@@ -126,7 +125,7 @@ MARTS: tuple[Mart, ...] = (
     ),
     Mart(
         "customer_lifetime_value",
-        ("customer", "orders", "lineitem", WEB_EVENTS),
+        ("customer", "orders", "lineitem", WEB_EVENTS.name),
         ("c_custkey",),
         "Grain: customer. Measures: orders, net_revenue, first/last order date, web_sessions, page_views.",
         _clv,
@@ -149,7 +148,7 @@ MARTS: tuple[Mart, ...] = (
     ),
     Mart(
         "web_traffic_daily",
-        (WEB_EVENTS,),
+        (WEB_EVENTS.name,),
         ("event_date",),
         "Grain: UTC event date. Measures: page_views, bot_share, sessions, unique_customers, top_parts.",
         gold_web.web_traffic_daily,
@@ -180,10 +179,8 @@ def mart_names() -> list[str]:
 
 
 def input_columns(table: str) -> Columns:
-    """The columns a mart may read from a silver table (its spec columns; web_events' fixed columns), typed."""
-    if table == WEB_EVENTS:
-        return gold_web.WEB_EVENTS_COLUMNS
-    return tuple((c.name, c.type) for c in SILVER_BY_NAME[table].columns)
+    """The columns a mart may read from a silver table: its data columns with their types (no lineage)."""
+    return SILVER_TABLES_BY_NAME[table].data_columns
 
 
 def measure_columns(columns: Columns, grain: tuple[str, ...]) -> list[str]:

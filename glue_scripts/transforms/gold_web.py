@@ -12,20 +12,6 @@ from __future__ import annotations
 TOP_PARTS = 5
 NOT_BOT = "NOT coalesce(is_bot, false)"
 
-WEB_EVENTS_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("ts", "timestamp"),
-    ("client", "string"),
-    ("method", "string"),
-    ("path", "string"),
-    ("status", "int"),
-    ("bytes", "bigint"),
-    ("referrer", "string"),
-    ("user_agent", "string"),
-    ("customer_key", "bigint"),
-    ("part_key", "bigint"),
-    ("is_bot", "boolean"),
-)
-
 
 def human_events(events: str) -> str:
     """The non-bot events with a timestamp; one row per event."""

@@ -3,30 +3,24 @@ to quarantine. Builders take relation names and return SQL; nothing here reads o
 
 from __future__ import annotations
 
-from glue_scripts.common.specs import LOG_COLUMNS
+from glue_scripts.common.specs import LOG_COLUMNS, WEB_EVENTS
 from glue_scripts.engine.dialect import Columns, literal
 from glue_scripts.transforms.silver_standardize import LINEAGE, RULES_COL, rule_set
 
 LOG_RAW: tuple[str, ...] = ("raw_line", "client", "ts", "method", "path", "status", "bytes", "referrer", "user_agent")
-WEB_TYPES: Columns = (
-    ("ts", "timestamp"), ("client", "string"), ("method", "string"), ("path", "string"), ("status", "int"),
-    ("bytes", "bigint"), ("referrer", "string"), ("user_agent", "string"), ("customer_key", "bigint"),
-    ("part_key", "bigint"), ("is_bot", "boolean"),
-)
-WEB_COLUMNS: tuple[str, ...] = tuple(name for name, _ in WEB_TYPES)
+WEB_COLUMNS: tuple[str, ...] = tuple(name for name, _ in WEB_EVENTS.data_columns)
 WEB_METADATA: tuple[str, ...] = ("_ingestion_date", "_source_ref", "_record_hash", "_run_id")
 # `dd/MMM/yyyy:HH:mm:ss Z` (fixed width): the month by its English abbreviation, any case, as Spark parses it.
 TS_REGEX = (r"^(0[1-9]|[12][0-9]|3[01])/[A-Za-z]{3}/[0-9]{4}:([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] "
             r"[+-](0[0-9]|1[0-7])[0-5][0-9]\z")
 MONTHS: tuple[str, ...] = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-WEB_BRONZE = "logs__web_access"
 BOT_REGEX = r"(?i)(bot|crawler|spider)"
 _DIGITS = {"status": r"^[0-9]{1,9}\z", "bytes": r"^[0-9]{1,18}\z"}
 
 
 def web_types() -> Columns:
     """The web_events table's columns with their declared types."""
-    return (*WEB_TYPES, *((c, "string") for c in WEB_METADATA))
+    return (*WEB_EVENTS.data_columns, *((c, "string") for c in WEB_METADATA))
 
 
 def web_quarantine_types() -> Columns:

@@ -9,9 +9,10 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
-from glue_scripts.common.specs import BRONZE_SPECS, SILVER_SPECS
+from glue_scripts.common import catalogue
+from glue_scripts.common.specs import BRONZE_SPECS
 
-SILVER_TABLES: tuple[str, ...] = (*(s.name for s in SILVER_SPECS), "web_events")
+SILVER_TABLES: tuple[str, ...] = catalogue.names("silver")
 # Metadata that says when and by which run a row was written, not what it holds.
 RUN_COLUMNS = frozenset({"_ingested_at", "_run_id"})
 

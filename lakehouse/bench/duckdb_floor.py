@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from glue_scripts.common.specs import DATE_FORMATS, SILVER_SPECS, SilverSpec
+from glue_scripts.common.specs import DATE_FORMATS, SILVER_SPECS, SILVER_TABLES, WEB_EVENTS, SilverSpec
 from glue_scripts.common.specs import Column as SpecColumn
 from glue_scripts.transforms.silver_standardize import (
     LINEAGE, SILVER_METADATA, VERSION_FORMAT, is_numeric, number_regex, pattern_regex, raw_columns,
@@ -29,7 +29,6 @@ from lakehouse.bench.costs import FloorCost, measured
 from lakehouse.bench.floor_marts import MART_SQL
 
 STRFTIME = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
-WEB_BRONZE = "logs__web_access"
 
 
 def strptime_format(spark_format: str) -> str:
@@ -161,7 +160,7 @@ class DuckDBFloor:
 
     def web_events(self) -> None:
         """Parse the log lines with the same rules as silver_web; kept lines to silver, the rest to quarantine."""
-        source = self._bronze(WEB_BRONZE, (*LOG_RAW, "_parse_error", *LINEAGE))
+        source = self._bronze(WEB_EVENTS.bronze, (*LOG_RAW, "_parse_error", *LINEAGE))
         ts = f"CASE WHEN regexp_matches(trim(ts), {_q(TS_REGEX)}) THEN CAST(try_strptime(trim(ts), '%d/%b/%Y:%H:%M:%S %z') AS TIMESTAMP) END"
         status_ok, bytes_ok = "regexp_matches(status, '^[0-9]{1,9}$')", "regexp_matches(bytes, '^[0-9]{1,18}$')"
 
@@ -206,7 +205,7 @@ class DuckDBFloor:
 
     def counts(self, layer: str) -> dict[str, int]:
         """Rows per table the floor holds in `layer` (silver or quarantine)."""
-        names = [s.name for s in SILVER_SPECS] + ["web_events"]
+        names = [t.name for t in SILVER_TABLES]
         return {n: int(self.con.execute(f"SELECT count(*) FROM {layer}_{n}").fetchone()[0]) for n in names}
 
 

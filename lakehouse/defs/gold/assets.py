@@ -7,11 +7,12 @@ from typing import Any
 
 import dagster as dg
 
+from glue_scripts.common import catalogue
 from glue_scripts.common.reports import GoldQuality, GoldReport, MartBuild, plain
 from glue_scripts.transforms.gold import MARTS, Mart
 from lakehouse.defs.common import (
     FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, job_metadata, per_day,
-    report_of,
+    report_of, table_schema,
 )
 from lakehouse.defs.gold.freshness import GOLD_FRESHNESS
 from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
@@ -25,7 +26,8 @@ def check_specs(mart: Mart, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec("measures_are_non_negative", asset=key, blocking=True,
                           description="Counts, quantities and revenues are never negative."),
         dg.AssetCheckSpec("totals_reconcile_with_silver", asset=key, blocking=True,
-                          description="Mart totals equal the same totals computed directly on silver."),
+                          description="Mart totals equal the same totals computed directly on silver: "
+                                      + "; ".join(f"{m} = silver {r}" for m, r in mart.reconcile.items()) + "."),
         dg.AssetCheckSpec("built_from_silver_of_its_day", asset=key,
                           description="Every silver input was materialized for the run's ingestion days before the mart was built."),
     ])
@@ -74,18 +76,19 @@ def incremental_metadata(build: MartBuild) -> dict[str, Any]:
 
 def build_gold_asset(mart: Mart) -> dg.AssetsDefinition:
     """One gold mart asset running the `gold_build` Glue job."""
-    key = dg.AssetKey(["gold", mart.name])
+    key, entry = dg.AssetKey(["gold", mart.name]), catalogue.table("gold", mart.name)
 
     @dg.asset(
         key=key,
-        deps=[dg.AssetKey(["silver", t]) for t in mart.inputs],
+        deps=[dg.AssetKey(i.split("/")) for i in entry.inputs],
         partitions_def=INGESTION_DAYS,
         group_name="gold",
         kinds={"glue", "s3", "parquet"},
         owners=OWNERS,
         tags={"layer": "gold"},
-        description=f"{mart.description} Full recompute from current silver on each ingestion day.",
-        metadata={"dagster/table_name": f"gold.{mart.name}", "glue_job": "gold_build", "grain": ", ".join(mart.grain)},
+        description=entry.description,
+        metadata={"dagster/table_name": f"gold.{mart.name}", "glue_job": "gold_build", "grain": ", ".join(entry.grain),
+                  "dagster/column_schema": table_schema(entry.columns)},
         check_specs=check_specs(mart, key),
         freshness_policy=GOLD_FRESHNESS,
         automation_condition=FOLLOW_UPSTREAM,

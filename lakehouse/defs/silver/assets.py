@@ -1,15 +1,17 @@
-"""Silver assets, one per silver table spec plus web events: each partition merges one bronze day; a backfill
-range merges its days in order inside one Glue run."""
+"""Silver assets, one per silver table of the catalogue (the keyed TPC-H tables and the web events): each partition
+merges one bronze day; a backfill range merges its days in order inside one Glue run."""
 
 import time
 from collections.abc import Iterable, Iterator
 
 import dagster as dg
 
+from glue_scripts.common import catalogue
 from glue_scripts.common.reports import SilverDay, SilverReport
-from glue_scripts.common.specs import SILVER_SPECS, SilverSpec
+from glue_scripts.common.specs import SILVER_TABLES, SilverTable
 from lakehouse.defs.common import (
     FOLLOW_UPSTREAM, INGESTION_DAYS, OWNERS, RANGE_BACKFILL, check_events, day_range_args, days_metadata, report_of,
+    table_schema,
 )
 from lakehouse.defs.silver.checks import QuarantineThresholds, check_specs, evaluate
 from lakehouse.resources import Catalog, GlueJobs, Metrics, Warehouse
@@ -27,33 +29,22 @@ def _rule_totals(days: Iterable[SilverDay]) -> dict[str, int]:
     return totals
 
 
-def _description(spec: SilverSpec | None) -> str:
-    if spec is None:
-        return ("One row per parsed web access log line (timestamp, client, method, path, status, bytes, referrer, "
-                "user agent, customer and part keys where present, bot flag); malformed lines go to quarantine.")
-    refs = ", ".join(f"{fk.table}" for fk in spec.foreign_keys) or "none"
-    return (f"TPC-H `{spec.name}`: one current row per ({', '.join(spec.primary_key)}), the latest valid version by "
-            f"`{spec.version_column}` across all ingestion dates; trimmed, upper-cased codes, typed. "
-            f"Rows breaking a rule go to `quarantine/{spec.name}`; rows whose references ({refs}) have not arrived "
-            "are held there and released when they do. Partitioned by the ingestion date that wrote each winning row.")
-
-
-def build_silver_asset(name: str, bronze: str, spec: SilverSpec | None) -> dg.AssetsDefinition:
+def build_silver_asset(spec: SilverTable) -> dg.AssetsDefinition:
     """One daily-partitioned silver asset running the `silver_build` Glue job for its bronze table."""
+    name, entry = spec.name, catalogue.table("silver", spec.name)
     key = dg.AssetKey(["silver", name])
-    deps = [dg.AssetKey(["bronze", bronze]), *(dg.AssetKey(["silver", fk.table]) for fk in (spec.foreign_keys if spec else ()))]
 
     @dg.asset(
         key=key,
-        deps=list(dict.fromkeys(deps)),
+        deps=[dg.AssetKey(i.split("/")) for i in entry.inputs],
         partitions_def=INGESTION_DAYS,
         group_name="silver",
         kinds={"glue", "s3", "parquet"},
         owners=OWNERS,
         tags={"layer": "silver"},
-        description=_description(spec),
+        description=entry.description,
         metadata={"dagster/table_name": f"silver.{name}", "glue_job": "silver_build",
-                  "primary_key": ", ".join(spec.primary_key) if spec else "none"},
+                  "primary_key": ", ".join(entry.grain) or "none", "dagster/column_schema": table_schema(entry.columns)},
         check_specs=check_specs(spec, key),
         automation_condition=FOLLOW_UPSTREAM,
         backfill_policy=RANGE_BACKFILL,
@@ -91,7 +82,4 @@ def build_silver_asset(name: str, bronze: str, spec: SilverSpec | None) -> dg.As
     return _silver
 
 
-SILVER_ASSETS: list[dg.AssetsDefinition] = [
-    *(build_silver_asset(spec.name, spec.bronze, spec) for spec in SILVER_SPECS),
-    build_silver_asset("web_events", "logs__web_access", None),
-]
+SILVER_ASSETS: list[dg.AssetsDefinition] = [build_silver_asset(table) for table in SILVER_TABLES]

@@ -2,11 +2,12 @@
 
 import dagster as dg
 
+from glue_scripts.common.catalogue import SILVER_RECONCILES
 from glue_scripts.common.reports import SilverDay, SilverQuality
-from glue_scripts.common.specs import SilverSpec
+from glue_scripts.common.specs import SilverSpec, SilverTable
 from lakehouse.defs.common import per_day
 
-RECONCILIATION = "bronze_rows == contributing + exact_duplicates + superseded + quarantined"
+RECONCILIATION = " ; ".join(f"{k} == {v}" for k, v in SILVER_RECONCILES.items())
 
 
 class QuarantineThresholds(dg.Config):
@@ -18,15 +19,16 @@ class QuarantineThresholds(dg.Config):
     quarantine_min_rows: int = 100
 
 
-def check_specs(spec: SilverSpec | None, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
-    """Blocking checks guard gold and Snowflake; the quarantine ratio only reports. Each is evaluated per ingestion day."""
+def check_specs(spec: SilverTable, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """Blocking checks guard gold and Snowflake; the quarantine ratio only reports; keyed tables also have their key,
+    reference and range checks. Each is evaluated per ingestion day."""
     specs = [
         dg.AssetCheckSpec("reconciles_with_bronze", asset=key, blocking=True, description=f"Per ingestion date: {RECONCILIATION}."),
         dg.AssetCheckSpec("quarantine_ratio_within_threshold", asset=key,
                           description="Quarantined share of the partition's bronze rows: warns above one threshold, fails above "
                                       "another; a partition with fewer bronze rows than the minimum is not judged."),
     ]
-    if spec is not None:
+    if isinstance(spec, SilverSpec):
         specs += [
             dg.AssetCheckSpec("primary_key_is_unique_and_not_null", asset=key, blocking=True,
                               description=f"({', '.join(spec.primary_key)}) is never null and never repeated."),
@@ -38,7 +40,7 @@ def check_specs(spec: SilverSpec | None, key: dg.AssetKey) -> list[dg.AssetCheck
     return per_day(specs)
 
 
-def evaluate(spec: SilverSpec | None, key: dg.AssetKey, day: SilverDay, quality: SilverQuality | None,
+def evaluate(spec: SilverTable, key: dg.AssetKey, day: SilverDay, quality: SilverQuality | None,
              thresholds: QuarantineThresholds) -> list[dg.AssetCheckResult]:
     """Check results from one day's counts and the table's quality measures (None when not measured: the key
     check fails, as no measure says the key holds)."""
@@ -60,7 +62,7 @@ def evaluate(spec: SilverSpec | None, key: dg.AssetKey, day: SilverDay, quality:
                       "fail_above": thresholds.quarantine_fail_ratio,
                       "quarantined_by_rule": dg.MetadataValue.json(dict(day.quarantined_by_rule))}),
     ]
-    if spec is None:
+    if not isinstance(spec, SilverSpec):
         return results
     null_keys, duplicate_keys = (quality.null_keys, quality.duplicate_keys) if quality else (-1, -1)
     orphans = dict(quality.orphans) if quality else {}
