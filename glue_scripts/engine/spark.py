@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -10,11 +9,7 @@ from pyspark.sql import SparkSession
 
 from glue_scripts.common import spark_io
 from glue_scripts.engine.dialect import Columns, empty_select, render, typed_select
-
-
-def literal_path(path: str) -> str:
-    """A file path as Spark's reader takes it literally: Spark globs any path holding `{}[]*?\\`, so escape them."""
-    return re.sub(r"([\\{}\[\]*?])", r"\\\1", path)
+from glue_scripts.engine.spark_read import read_parquet
 
 
 class SparkEngine:
@@ -34,7 +29,7 @@ class SparkEngine:
             return self.view(name, empty_select((*columns, *day)))
         extra = ("CAST(ingestion_date AS VARCHAR) AS ingestion_date",) if partitioned else ()
         raw = f"{self.prefix}_{name}_files"
-        self.spark.read.option("basePath", base_path).parquet(*[literal_path(f) for f in files]).createOrReplaceTempView(raw)
+        read_parquet(self.spark, base_path, files).createOrReplaceTempView(raw)
         self.views.add(raw)
         return self.view(name, typed_select(columns, raw, extra))
 

@@ -2,14 +2,14 @@
 three-date backfill, in one run per asset, on the other engine.
 
 One simulated world (TPC-H SF 0.01, three ingestion days) is held three ways: the session's `lakehouse run` on DuckDB
-(shared with the truth test) and a `dagster asset materialize --partition-range` backfill on Spark, as subprocesses, while this
-process delivers each day to the landing zone and launches only what the landing sensors, the extraction schedule
-and the automation sensor request, asserting at every tick exactly which runs and partitions they request.
+(shared with the truth test) and the session's `dagster asset materialize --partition-range` backfill on Spark, as
+subprocesses (fixtures/worlds.py), while this process delivers each day to the landing zone and launches only what the
+landing sensors, the extraction schedule and the automation sensor request, asserting at every tick exactly which runs
+and partitions they request.
 """
 
-import shutil
-import subprocess
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -25,23 +25,20 @@ from lakehouse.settings import load_settings
 from lakehouse.sources import DEFAULT_SEED, deliver, simulate
 from lakehouse_tests.defs.ticks import automation_tick, landing_tick
 from lakehouse_tests.fixtures.layers import assert_same_layers
-from lakehouse_tests.fixtures.worlds import BIN, DAYS, LOCAL_INSTANCE, SCALE_FACTOR, LakehouseRun, start
+from lakehouse_tests.fixtures.worlds import DAYS, LOCAL_INSTANCE, SCALE_FACTOR, BackfillRun, LakehouseRun
 
 pytestmark = pytest.mark.slow
-SUBPROCESS_TIMEOUT = 900
 Run = tuple[str, frozenset[str]]
 
 
 @dataclass
 class Worlds:
-    """Copies of one world: the sensors' (this process), the session's `lakehouse run` and a range backfill."""
+    """Copies of one world: the sensors' (this process) and the session's `lakehouse run`."""
 
     sensors: Path
-    backfill: Path
     days: list[str]
     manifest: dict
     reference_run: LakehouseRun
-    backfill_process: subprocess.Popen
 
     @property
     def reference(self) -> Path:
@@ -50,32 +47,21 @@ class Worlds:
 
     def reference_finished(self) -> None:
         """Wait for the session's `lakehouse run`; fail the test with its log's tail if it failed."""
-        done = self.reference_run.result()
-        assert done.returncode == 0, done.stderr[-6000:]
+        _finished(self.reference_run)
 
-    def backfill_finished(self) -> str:
-        """Wait for the backfill; its log when it succeeded, else fail the test with the log's tail."""
-        self.backfill_process.wait(timeout=SUBPROCESS_TIMEOUT)
-        log = (self.backfill / "backfill.out").read_text() + (self.backfill / "backfill.err").read_text()
-        assert self.backfill_process.returncode == 0, log[-6000:]
-        return log
+
+def _finished(run: LakehouseRun | BackfillRun) -> str:
+    """Wait for a session world; its log when it succeeded, else fail the test with the log's tail."""
+    done = run.result()
+    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    return done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
-def worlds(tmp_path_factory: pytest.TempPathFactory, lakehouse_run: LakehouseRun) -> Iterator[Worlds]:
-    base = tmp_path_factory.mktemp("worlds")
-    sensors, backfill = base / "sensors", base / "backfill"
+def worlds(tmp_path_factory: pytest.TempPathFactory, lakehouse_run: LakehouseRun) -> Worlds:
+    sensors = tmp_path_factory.mktemp("worlds") / "sensors"
     manifest = simulate(sensors, sf=float(SCALE_FACTOR), days=DAYS, seed=DEFAULT_SEED, stage_only=True, progress=False)
-    days = list(manifest["days"])
-    shutil.copytree(sensors / "sources", backfill / "sources")
-    for day in days:
-        deliver(backfill, day)
-    process = start(backfill, [str(BIN / "dagster"), "asset", "materialize", "-m", "lakehouse.definitions",
-                               "--select", "*", "--partition-range", f"{days[0]}...{days[-1]}"], log="backfill", engine="spark")
-    yield Worlds(sensors, backfill, days, manifest, lakehouse_run, process)
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    return Worlds(sensors, list(manifest["days"]), manifest, lakehouse_run)
 
 
 def _keys(keys: Sequence[dg.AssetKey]) -> frozenset[str]:
@@ -166,25 +152,28 @@ def test_sensors_and_automation_alone_end_with_the_silver_and_gold_of_lakehouse_
     assert_same_layers(root, worlds.reference)
 
 
-def test_three_date_backfill_is_one_run_per_asset_with_the_data_of_day_by_day_runs(worlds: Worlds) -> None:
-    log = worlds.backfill_finished()
+def test_three_date_backfill_is_one_run_per_asset_with_the_data_of_day_by_day_runs(
+        spark_backfill: BackfillRun, lakehouse_run: LakehouseRun) -> None:
+    log = _finished(spark_backfill)
     assert "RUN_SUCCESS" in log
-    defs = build_definitions(load_settings({"LAKEHOUSE_ROOT": str(worlds.backfill)}))
-    with dg.DagsterInstance.from_config(str(worlds.backfill / "dagster")) as instance:
+    _finished(lakehouse_run)
+    days = spark_backfill.days
+    assert days == json.loads((lakehouse_run.root / "sources" / "manifest.json").read_text())["days"]
+    defs = build_definitions(load_settings({"LAKEHOUSE_ROOT": str(spark_backfill.root)}))
+    with dg.DagsterInstance.from_config(str(spark_backfill.root / "dagster")) as instance:
         runs = instance.get_runs()
         assert len(runs) == 1
         run = runs[0]
-        assert run.tags["dagster/asset_partition_range_start"] == worlds.days[0]
-        assert run.tags["dagster/asset_partition_range_end"] == worlds.days[-1]
+        assert run.tags["dagster/asset_partition_range_start"] == days[0]
+        assert run.tags["dagster/asset_partition_range_end"] == days[-1]
         for key in defs.resolve_asset_graph().get_all_asset_keys():
             records = [instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day]),
-                                                       limit=5).records for day in worlds.days]
+                                                       limit=5).records for day in days]
             assert [len(r) for r in records] == [1] * DAYS, key
             assert {r[0].run_id for r in records} == {run.run_id}, key
             glue_runs = {r[0].asset_materialization.metadata.get("glue_job_run_id") for r in records}
             assert len(glue_runs) == 1, f"{key.to_user_string()} ran {len(glue_runs)} Glue jobs"
-    worlds.reference_finished()
     # Day by day, a lineitem whose order arrives a day late is held, then released by the next day's batch and
     # stored in that day's partition; a range run merges every day of orders before lineitem, so the row is valid
     # at once and stays in its own day's partition. The rows, with their `_ingestion_date`, are the same.
-    assert_same_layers(worlds.backfill, worlds.reference, same_partitions=False)
+    assert_same_layers(spark_backfill.root, lakehouse_run.root, same_partitions=False)
